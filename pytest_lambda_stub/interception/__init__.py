@@ -1,0 +1,1 @@
+"""The only code that touches botocore's (and aiobotocore's) internals."""

@@ -1,0 +1,1 @@
+"""Running one handler as Lambda's Python runtime would: context, logs, error payloads."""

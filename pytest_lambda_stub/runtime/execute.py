@@ -1,0 +1,228 @@
+"""Running one handler as Lambda's Python runtime would: on a worker thread, with its log
+captured, its environment set, its result marshalled, its failures turned into error payloads,
+and its timeout enforced without the caller waiting for an overrunning handler."""
+
+from __future__ import annotations
+
+import dataclasses
+import decimal
+import inspect
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import alarm
+from . import handlers as _handlers
+from . import logs as _logs
+from .context import LambdaContext
+from .workers import POOL, Job
+
+RESPONSE_LIMIT = 6291556
+_env_lock = threading.Lock()
+_running = threading.local()
+
+
+def current_chain() -> tuple[str, ...]:
+    """The functions whose handlers are running on this thread (outermost first), so a nested
+    invoke from inside a handler can be traced back through its chain."""
+    chain: tuple[str, ...] = getattr(_running, "chain", ())
+    return chain
+
+
+@dataclasses.dataclass(slots=True)
+class RunSpec:
+    """Everything needed to run one handler once."""
+
+    handler: _handlers.HandlerRef
+    event: Any
+    context: LambdaContext
+    timeout: float
+    memory_size: int
+    version: str
+    environment: Mapping[str, str] | None = None
+    simulated_duration: Callable[[Any], float] | float | None = None
+    streaming: bool = False
+    chain: tuple[str, ...] = ()  # the functions running this one, outermost first
+
+
+@dataclasses.dataclass(slots=True)
+class RunOutcome:
+    """What the runtime answers: the response body, the function error if any, and the log."""
+
+    body: bytes
+    function_error: str | None
+    error_type: str | None
+    log: str
+    duration: float
+    timed_out: bool = False
+    chunks: list[bytes] | None = None
+    simulated: bool = False
+
+
+class _Encoder(json.JSONEncoder):
+    # The Python runtime serialises Decimal (as DynamoDB returns numbers) as a JSON number.
+    def default(self, o: Any) -> Any:
+        if isinstance(o, decimal.Decimal):
+            return float(o)
+        return super().default(o)
+
+
+_encode = _Encoder().encode
+
+
+def marshal(result: Any) -> bytes:
+    if result is None:
+        return b"null"
+    return _encode(result).encode("utf-8")
+
+
+def _set_environment(environment: Mapping[str, str]) -> dict[str, str | None]:
+    with _env_lock:
+        saved = {key: os.environ.get(key) for key in environment}
+        os.environ.update(environment)
+    return saved
+
+
+def _restore_environment(saved: Mapping[str, str | None]) -> None:
+    with _env_lock:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@dataclasses.dataclass(slots=True)
+class _Raw:
+    body: bytes
+    function_error: str | None
+    error_payload: dict[str, Any] | None
+    log: str
+    elapsed: float
+    chunks: list[bytes] | None
+    interrupted: bool = False
+
+
+def _call_handler(spec: RunSpec) -> tuple[Any, list[bytes] | None]:
+    handler = spec.handler.resolve()
+    result = handler(spec.event, spec.context)
+    if spec.streaming and inspect.isgenerator(result):
+        return None, [_chunk(item) for item in result]
+    return result, None
+
+
+def _run_here(spec: RunSpec, timed: bool = False) -> _Raw:
+    """Run on the current thread with the log captured (``timed``: SIGALRM at the deadline)."""
+    request_id = spec.context.aws_request_id
+    buffer = _logs.LogBuffer(request_id)
+    previous = _logs.set_buffer(buffer)
+    _running.chain = spec.chain
+    _logs.route_current_streams()
+    saved = _set_environment(spec.environment) if spec.environment else None
+    error_payload: dict[str, Any] | None = None
+    chunks: list[bytes] | None = None
+    body = b""
+    started = time.perf_counter()
+    interrupted = False
+    try:
+        try:
+            if timed:
+                try:
+                    alarm.arm(spec.timeout)
+                    result, chunks = _call_handler(spec)
+                finally:
+                    alarm.disarm()
+            else:
+                result, chunks = _call_handler(spec)
+            if chunks is not None:
+                body = b"".join(chunks)
+            else:
+                if inspect.iscoroutine(result):
+                    result.close()  # never awaited, as on Lambda
+                try:
+                    body = marshal(result)
+                except (TypeError, ValueError) as exc:
+                    error_payload = _handlers.marshal_payload(request_id, str(exc))
+        except alarm.Interrupted:
+            interrupted = True
+        except _handlers.InitError as exc:
+            error_payload = exc.payload
+        except SystemExit as exc:
+            error_payload = _handlers.exit_payload(request_id, exc.code)
+        except Exception as exc:
+            error_payload = _handlers.exception_payload(exc, request_id)
+    finally:
+        elapsed = time.perf_counter() - started
+        if saved is not None:
+            _restore_environment(saved)
+        _logs.set_buffer(previous)
+        _running.chain = ()
+    if interrupted:
+        return _Raw(b"", None, None, buffer.text(), elapsed, None, interrupted=True)
+    if error_payload is None and len(body) > RESPONSE_LIMIT:
+        error_payload = _handlers.response_too_large_payload(RESPONSE_LIMIT)
+    if error_payload is not None:
+        buffer.parts.append(_logs.error_lines(
+            error_payload.get("errorType"), error_payload.get("errorMessage"),
+            error_payload.get("stackTrace")))
+        body = json.dumps(error_payload).encode()
+        return _Raw(body, "Unhandled", error_payload, buffer.text(), elapsed, chunks)
+    return _Raw(body, None, None, buffer.text(), elapsed, chunks)
+
+
+def _chunk(item: Any) -> bytes:
+    if isinstance(item, bytes):
+        return item
+    if isinstance(item, str):
+        return item.encode("utf-8")
+    return marshal(item)
+
+
+def execute(spec: RunSpec, *, init_duration: float | None = None,
+            on_late: Callable[[Any], None] | None = None) -> RunOutcome:
+    """Run the handler on a worker thread and build the complete log around it."""
+    request_id = spec.context.aws_request_id
+    simulated: float | None = None
+    if spec.simulated_duration is not None:
+        sim = spec.simulated_duration
+        simulated = float(sim(spec.event) if callable(sim) else sim)
+    raw: _Raw | None
+    if alarm.usable():
+        # Main thread: run here, SIGALRM interrupts an overrun (no thread hand-off).
+        raw = _run_here(spec, timed=simulated is None)
+        if raw.interrupted:
+            raw = None
+    else:
+        job = POOL.submit(lambda: _run_here(spec))
+        if on_late is not None:
+            job.on_late = lambda late: on_late(_late_value(late))
+        # With a simulated duration the handler's real duration does not count: wait for it.
+        if not job.wait(None if simulated is not None else spec.timeout):
+            raw = None
+        elif job.error is not None:  # not an Exception: KeyboardInterrupt and the like
+            raise job.error
+        else:
+            raw = job.result
+    head = _logs.start_line(request_id, spec.version)
+    if raw is None or (simulated is not None and simulated > spec.timeout):
+        printed = raw.log if raw is not None else ""
+        log = head + printed + _logs.timeout_line(request_id, spec.timeout) + _logs.end_lines(
+            request_id, spec.timeout, spec.memory_size, init_duration, status="timeout")
+        payload = _handlers.timeout_payload(request_id, spec.timeout)
+        return RunOutcome(json.dumps(payload).encode(), "Unhandled", "Sandbox.Timedout", log,
+                          spec.timeout, timed_out=True, simulated=simulated is not None)
+    duration = simulated if simulated is not None else raw.elapsed
+    log = head + raw.log + _logs.end_lines(request_id, duration, spec.memory_size, init_duration)
+    error_type = raw.error_payload.get("errorType") if raw.error_payload else None
+    return RunOutcome(raw.body, raw.function_error, error_type, log, duration,
+                      chunks=raw.chunks, simulated=simulated is not None)
+
+
+def _late_value(job: Job) -> Any:
+    raw = job.result
+    if isinstance(raw, _Raw):
+        return raw.error_payload if raw.error_payload is not None else raw.body
+    return job.error

@@ -1,0 +1,258 @@
+"""Lambda's event queue for ``InvocationType="Event"``: a simulated clock, retries of function
+errors (60 s, then 120 s), backoff for throttles (1 s doubling to 5 min), event age, duplicate
+delivery, and the destination / dead-letter records at the end of each event's life.
+
+Delivery modes: ``immediate`` (delivered before the invoke call returns), ``manual`` (queued
+until ``drain()`` / ``advance()``), ``background`` (a worker thread delivers them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import itertools
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ..records import Invocation
+from . import destinations, errors, execution
+from .names import function_arn
+
+if TYPE_CHECKING:
+    from .state import LambdaService
+
+RETRY_DELAYS = (60.0, 120.0)
+THROTTLE_BACKOFF_START = 1.0
+THROTTLE_BACKOFF_MAX = 300.0
+_sequence = itertools.count()
+
+
+@dataclasses.dataclass(slots=True)
+class PendingEvent:
+    """An accepted ``Event`` invoke on its way through Lambda's queue."""
+
+    call: execution.Call
+    enqueued_at: float
+    due: float
+    invoke_count: int = 0
+    backoff: float = THROTTLE_BACKOFF_START
+    last_response: tuple[int, str, str | None, Any] | None = None  # status, version, error, payload
+    duplicate: bool = False
+
+    @classmethod
+    def create(cls, service: LambdaService, call: execution.Call) -> PendingEvent:
+        now = service.clock.now()
+        return cls(call=call, enqueued_at=now, due=now)
+
+    @property
+    def function_name(self) -> str:
+        return self.call.function.name
+
+    @property
+    def request_id(self) -> str:
+        return self.call.request_id
+
+    @property
+    def age(self) -> float:
+        return self.due - self.enqueued_at
+
+    def __repr__(self) -> str:
+        return (f"<PendingEvent {self.function_name} request_id={self.request_id} "
+                f"attempts={self.invoke_count} due_in={self.due - self.enqueued_at:.0f}s>")
+
+
+class EventQueue:
+    def __init__(self, service: LambdaService) -> None:
+        self.service = service
+        self._heap: list[tuple[float, int, PendingEvent]] = []
+        self._cond = threading.Condition(threading.RLock())
+        self._in_flight = 0
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    # -- submission ----------------------------------------------------------------------
+
+    def submit(self, event: PendingEvent) -> None:
+        copies = [event, *self._duplicates(event)]
+        mode = self.service.options.event_delivery
+        if mode == "immediate":
+            for copy in copies:
+                self._deliver_fully(copy)
+            return
+        with self._cond:
+            for copy in copies:
+                heapq.heappush(self._heap, (copy.due, next(_sequence), copy))
+            self._cond.notify_all()
+
+    def _duplicates(self, event: PendingEvent) -> list[PendingEvent]:
+        setting = event.call.function.duplicate_delivery
+        if isinstance(setting, float):
+            extra = 1 if setting and self.service.random.random() < setting else 0
+        else:
+            extra = setting
+        return [dataclasses.replace(event, duplicate=True) for _ in range(extra)]
+
+    # -- manual delivery -------------------------------------------------------------------
+
+    @property
+    def pending(self) -> list[PendingEvent]:
+        with self._cond:
+            return [item[2] for item in sorted(self._heap)]
+
+    def drain(self) -> list[Invocation]:
+        """Deliver everything queued (and what that queues), moving the clock as needed."""
+        return self._deliver_due(None)
+
+    def advance(self, seconds: float) -> list[Invocation]:
+        if seconds < 0:
+            raise ValueError("advance() takes seconds >= 0")
+        target = self.service.clock.now() + seconds
+        ran = self._deliver_due(target)
+        self.service.clock.advance_to(target)
+        return ran
+
+    def _deliver_due(self, until: float | None) -> list[Invocation]:
+        ran: list[Invocation] = []
+        while True:
+            with self._cond:
+                if not self._heap or (until is not None and self._heap[0][0] > until):
+                    return ran
+                _, _, event = heapq.heappop(self._heap)
+                self._in_flight += 1
+            try:
+                self.service.clock.advance_to(event.due)
+                record = self._attempt(event)
+                if record is not None:
+                    ran.append(record)
+            finally:
+                with self._cond:
+                    self._in_flight -= 1
+                    self._cond.notify_all()
+
+    # -- background delivery ---------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.service.options.event_delivery != "background" or self._thread is not None:
+            return
+        self._stopping = False
+        self._thread = threading.Thread(target=self._background, name="lambda-stub-events",
+                                        daemon=True)
+        self._thread.start()
+
+    def _background(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+            self._deliver_due(None)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until no event is queued or being delivered; False if ``timeout`` ran out."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._heap and not self._in_flight, timeout)
+
+    def stop(self) -> list[PendingEvent]:
+        """Stop the background thread; return the events still queued."""
+        thread = self._thread
+        if thread is not None:
+            with self._cond:
+                self._stopping = True
+                self._cond.notify_all()
+            thread.join(10)
+            self._thread = None
+        with self._cond:
+            left = [item[2] for item in sorted(self._heap)]
+            return left
+
+    def clear(self) -> None:
+        with self._cond:
+            self._heap.clear()
+
+    # -- one event's life --------------------------------------------------------------------
+
+    def _deliver_fully(self, event: PendingEvent) -> None:
+        with self._cond:
+            self._in_flight += 1
+        try:
+            while True:
+                self.service.clock.advance_to(event.due)
+                self._attempt(event)
+                if event.due < 0:  # finished
+                    return
+        finally:
+            with self._cond:
+                self._in_flight -= 1
+                self._cond.notify_all()
+
+    def _reschedule(self, event: PendingEvent, delay: float) -> None:
+        event.due += delay
+        if self.service.options.event_delivery != "immediate":
+            with self._cond:
+                heapq.heappush(self._heap, (event.due, next(_sequence), event))
+                self._cond.notify_all()
+
+    def _finish(self, event: PendingEvent, condition: str) -> None:
+        destinations.finish(self.service, event, condition)
+        event.due = -1.0
+
+    def _attempt(self, event: PendingEvent) -> Invocation | None:
+        """One delivery attempt at ``event.due``; schedules the next one or finishes."""
+        service = self.service
+        call = event.call
+        function = call.function
+        if function.reserved_concurrency == 0:
+            self._finish(event, "ZeroReservedConcurrency")
+            return None
+        try:
+            execution.check_recursion(function, call.chain)
+            execution.acquire_concurrency(service, function)
+        except errors.ServiceError as error:
+            record = execution.refused_record(
+                service, function_name=function.name, qualifier=call.qualifier,
+                invocation_type="Event", payload=call.payload, request_id=call.request_id,
+                region=call.region, error=error, status=error.status,
+                attempt=event.invoke_count + 1, invocation_id=None, operation=call.operation,
+                event=call.event)
+            service.record(record, function)
+            if error.code == "RecursiveInvocationException":
+                self._finish(event, "RecursiveInvocation")
+                return record
+            delay = event.backoff
+            event.backoff = min(event.backoff * 2, THROTTLE_BACKOFF_MAX)
+            if event.age + delay >= function.maximum_event_age:
+                self._finish(event, "EventAgeExceeded")
+            else:
+                self._reschedule(event, delay)
+            return record
+        event.invoke_count += 1
+        attempt_call = dataclasses.replace(call, attempt=event.invoke_count, status_code=202)
+        try:
+            outcome, record = execution.run(service, attempt_call)
+        finally:
+            execution.release_concurrency(service, function)
+        try:
+            response: Any = json.loads(outcome.body) if outcome.body else None
+        except ValueError:
+            response = outcome.body.decode("utf-8", "replace")
+        event.last_response = (200, call.version, outcome.function_error, response)
+        if outcome.function_error is None:
+            self._finish(event, "Success")
+        elif event.invoke_count > function.maximum_retry_attempts:
+            self._finish(event, "RetriesExhausted")
+        else:
+            delay = RETRY_DELAYS[min(event.invoke_count, len(RETRY_DELAYS)) - 1]
+            if event.age + delay >= function.maximum_event_age:
+                self._finish(event, "EventAgeExceeded")
+            else:
+                self._reschedule(event, delay)
+        return record
+
+
+def qualified_arn(event: PendingEvent) -> str:
+    call = event.call
+    function = call.function
+    return function_arn(function.region or call.region, function.account_id, function.name,
+                        call.qualifier or "$LATEST")

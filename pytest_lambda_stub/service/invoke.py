@@ -1,0 +1,185 @@
+"""One request in, one answer out: the Invoke family as the Lambda service answers it.
+
+The order of checks: request validation (name, qualifier, enums), other-region ARNs, qualifier
+conflict, payload size, function/version/alias lookup, scripted failures, payload and
+ClientContext content, DryRun, recursion, throttling, then running (or queueing) the event.
+"""
+
+from __future__ import annotations
+
+from ..runtime.execute import current_chain
+from . import errors, execution, payloads
+from .events import PendingEvent
+from .names import function_arn, parse_function_name, validation_message, validation_messages
+from .state import LambdaService, new_request_id
+from .wire import Answer, Request
+
+INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
+LOG_TYPES = ("None", "Tail")
+
+
+def _enum_problem(member: str, value: str, allowed: tuple[str, ...]) -> str:
+    return (f"Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy "
+            f"enum value set: [{', '.join(allowed)}]")
+
+
+def handle(service: LambdaService, request: Request) -> Answer:
+    """Answer one request; raises ``TransportFault`` for a scripted network fault."""
+    request_id = new_request_id()
+    invocation_type = ("Event" if request.operation == "InvokeAsync"
+                       else request.header("x-amz-invocation-type") or "RequestResponse")
+    try:
+        return _handle(service, request, request_id, invocation_type)
+    except errors.ServiceError as error:
+        status, headers, body = error.wire()
+        headers["x-amzn-RequestId"] = request_id
+        return Answer(status, headers, body)
+
+
+def _handle(service: LambdaService, request: Request, request_id: str,
+            invocation_type: str) -> Answer:
+    problems = validation_messages(request.function_name, request.qualifier)
+    if request.operation != "InvokeAsync":
+        if invocation_type not in INVOCATION_TYPES:
+            problems.append(_enum_problem("invocationType", invocation_type, INVOCATION_TYPES))
+        log_type = request.header("x-amz-log-type")
+        if log_type is not None and log_type not in LOG_TYPES:
+            problems.append(_enum_problem("logType", log_type, LOG_TYPES))
+    if problems:
+        _refuse(service, request, request_id, invocation_type, errors.validation(
+            validation_message(problems)))
+    ref = parse_function_name(request.function_name)
+    if ref.region is not None and ref.region != request.region:
+        _refuse(service, request, request_id, invocation_type, errors.not_found(
+            f"Functions from '{ref.region}' are not reachable in this region "
+            f"('{request.region}')"), name=ref.name)
+    if ref.qualifier is not None and request.qualifier is not None \
+            and ref.qualifier != request.qualifier:
+        _refuse(service, request, request_id, invocation_type, errors.invalid_parameter(
+            "The derived qualifier from the function name does not match the specified "
+            "qualifier."), name=ref.name)
+    qualifier = request.qualifier if request.qualifier is not None else ref.qualifier
+    payloads.check_size(request.payload, invocation_type)
+
+    function = service.lookup(ref.name, request.region, ref.account)
+    version = function.resolve_qualifier(qualifier) if function is not None else None
+    if function is None or version is None:
+        account = ref.account or (function.account_id if function else service.options.account_id)
+        missing = function_arn(request.region, account, ref.name, qualifier or "$LATEST")
+        if function is None:
+            with service.lock:
+                service.undeclared[ref.name] += 1
+        _refuse(service, request, request_id, invocation_type,
+                errors.not_found(f"Function not found: {missing}"), name=ref.name,
+                qualifier=qualifier, function=function)
+    assert function is not None and version is not None
+
+    failure = function.take_failure(request.attempt)
+    if failure is not None:
+        if failure.code in errors.TRANSPORT_FAULTS:
+            service.record(execution.refused_record(
+                service, function_name=function.name, qualifier=qualifier,
+                invocation_type=invocation_type, payload=request.payload,
+                request_id=request_id, region=request.region, error=failure.code, status=0,
+                attempt=request.attempt, invocation_id=request.invocation_id,
+                operation=request.operation), function)
+            raise errors.TransportFault(failure.code)
+        _refuse(service, request, request_id, invocation_type,
+                errors.service_error(failure.code, failure.fields), name=function.name,
+                qualifier=qualifier, function=function)
+
+    try:
+        event = payloads.decode_payload(request.payload)
+        client_context = None
+        if invocation_type != "Event":
+            client_context = payloads.decode_client_context(
+                request.header("x-amz-client-context"))
+    except errors.ServiceError as error:
+        _refuse(service, request, request_id, invocation_type, error, name=function.name,
+                qualifier=qualifier, function=function)
+
+    call = execution.Call(
+        function=function, version=version, qualifier=qualifier,
+        invocation_type=invocation_type, event=event, payload=request.payload,
+        request_id=request_id, region=request.region, client_context=client_context,
+        attempt=request.attempt, invocation_id=request.invocation_id, chain=current_chain(),
+        streaming=request.operation == "InvokeWithResponseStream",
+        operation=request.operation, read_timeout=request.read_timeout,
+    )
+    if invocation_type == "DryRun":
+        service.record(execution.refused_record(
+            service, function_name=function.name, qualifier=qualifier,
+            invocation_type="DryRun", payload=request.payload, request_id=request_id,
+            region=request.region, error=None, status=204, attempt=request.attempt,
+            invocation_id=request.invocation_id, operation=request.operation, event=event,
+        ), function)
+        return Answer(204, {"x-amzn-RequestId": request_id})
+
+    try:
+        execution.check_recursion(function, call.chain)
+    except errors.ServiceError as error:
+        _refuse(service, request, request_id, invocation_type, error, name=function.name,
+                qualifier=qualifier, function=function)
+
+    if invocation_type == "Event":
+        service.events.submit(PendingEvent.create(service, call))
+        if request.operation == "InvokeAsync":
+            return Answer(202, {"x-amzn-RequestId": request_id,
+                                "Content-Type": "application/json"}, b'{"Status": 202}')
+        return Answer(202, {"x-amzn-RequestId": request_id})
+
+    try:
+        execution.acquire_concurrency(service, function)
+    except errors.ServiceError as error:
+        _refuse(service, request, request_id, invocation_type, error, name=function.name,
+                qualifier=qualifier, function=function)
+    try:
+        outcome, invocation = execution.run(service, call)
+    finally:
+        execution.release_concurrency(service, function)
+
+    if invocation.error_code == "ReadTimeoutError":
+        # The client stopped waiting: botocore sees a read timeout and retries.
+        raise errors.TransportFault("ReadTimeoutError")
+
+    headers = {
+        "x-amzn-RequestId": request_id,
+        "X-Amz-Executed-Version": version,
+    }
+    if outcome.function_error:
+        headers["X-Amz-Function-Error"] = outcome.function_error
+    if request.header("x-amz-log-type") == "Tail":
+        from ..runtime.logs import tail
+
+        headers["X-Amz-Log-Result"] = tail(outcome.log)
+    if call.streaming:
+        complete: dict[str, str] = {}
+        if outcome.function_error:
+            complete["ErrorCode"] = outcome.function_error
+            complete["ErrorDetails"] = outcome.body.decode("utf-8")
+        if "X-Amz-Log-Result" in headers:
+            complete["LogResult"] = headers.pop("X-Amz-Log-Result")
+        headers.pop("X-Amz-Function-Error", None)
+        headers["Content-Type"] = "application/vnd.amazon.eventstream"
+        chunks = outcome.chunks if outcome.chunks is not None else (
+            [] if outcome.function_error else [outcome.body])
+        return Answer(200, headers, chunks=chunks, complete=complete)
+    headers["Content-Type"] = "application/json"
+    return Answer(200, headers, outcome.body)
+
+
+def _refuse(service: LambdaService, request: Request, request_id: str, invocation_type: str,
+            error: errors.ServiceError, *, name: str | None = None,
+            qualifier: str | None = None, function: object = None) -> None:
+    """Record a request answered with a service error, and raise that error."""
+    from ..functions import FakeFunction
+
+    service.record(execution.refused_record(
+        service, function_name=name or request.function_name,
+        qualifier=qualifier if name else request.qualifier, invocation_type=invocation_type,
+        payload=request.payload, request_id=request_id, region=request.region, error=error,
+        status=error.status, attempt=request.attempt, invocation_id=request.invocation_id,
+        operation=request.operation,
+    ), function if isinstance(function, FakeFunction) else None)
+    raise error
+
