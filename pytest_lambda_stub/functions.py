@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from .assertions import AssertionsMixin
 from .records import Invocation
 from .runtime.context import make_log_stream_name
 from .runtime.handlers import Handler, HandlerRef
@@ -38,7 +39,7 @@ class LateResult:
     value: Any
 
 
-class FakeFunction:
+class FakeFunction(AssertionsMixin):
     """A declared Lambda function. Get it with ``stub[name]``.
 
     ``invocations`` lists every request the stub answered for it (including requests answered
