@@ -248,6 +248,8 @@ class FakeFunction(AssertionsMixin):
     # -- used by the service ----------------------------------------------------------------
 
     def take_failure(self, attempt: int) -> ScriptedFailure | None:
+        if not self._failures:
+            return None
         with self._lock:
             for failure in self._failures:
                 if failure.attempts is not None and attempt not in failure.attempts:
@@ -260,6 +262,8 @@ class FakeFunction(AssertionsMixin):
         return None
 
     def take_timeout(self) -> bool:
+        if self._timeouts == 0:
+            return False
         with self._lock:
             if self._timeouts is None:
                 return True
@@ -276,6 +280,8 @@ class FakeFunction(AssertionsMixin):
         return stream
 
     def first_run(self, version: str) -> bool:
+        if version in self._cold:
+            return False
         with self._lock:
             if version in self._cold:
                 return False

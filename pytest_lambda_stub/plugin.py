@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -16,7 +16,9 @@ from .options import (
     set_session_defaults,
 )
 from .report import render_report
-from .stub import LambdaStub, decorator_stub
+
+if TYPE_CHECKING:
+    from .stub import LambdaStub
 
 _INI_HELP = {
     "strict": "fail a test whose code invoked undeclared functions or left events queued",
@@ -29,7 +31,17 @@ _INI_HELP = {
     "seed": "seed for duplicate_delivery's randomness",
     "account_concurrency": "account-wide concurrent executions before throttling",
 }
-_STASH_KEY = pytest.StashKey[LambdaStub]()
+_STASH_KEY = pytest.StashKey["LambdaStub"]()
+_configs: list[pytest.Config] = []
+
+
+def current_config() -> pytest.Config | None:
+    """The config of the running pytest session (for the assertion helpers' diffs)."""
+    return _configs[-1] if _configs else None
+
+_MODULE_STUB_KEY = pytest.StashKey["LambdaStub"]()
+_REPORTED_KEY = pytest.StashKey[bool]()
+_OFFSET_KEY = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,7 +56,15 @@ def pytest_configure(config: pytest.Config) -> None:
         "(strict, passthrough, account_id, region, instant_retries, event_delivery, report, "
         "seed, account_concurrency)",
     )
+    _configs.append(config)
     values: dict[str, Any] = {}
+    known = {f"lambda_stub_{name}" for name in StubOptions.names()}
+    unknown = sorted(key for key in _ini_keys(config)
+                     if key.startswith("lambda_stub_") and key not in known)
+    if unknown:
+        raise pytest.UsageError(
+            f"unknown ini option(s) {', '.join(unknown)}; valid lambda_stub ini options are: "
+            f"{', '.join(sorted(known))}")
     try:
         for name in StubOptions.names():
             raw = config.getini(f"lambda_stub_{name}")
@@ -56,7 +76,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if config in _configs:
+        _configs.remove(config)
     set_session_defaults(StubOptions())
+
+
+def _ini_keys(config: pytest.Config) -> list[str]:
+    try:
+        return [str(key) for key in config.inicfg]
+    except Exception:  # pragma: no cover - pytest's private ini mapping changed
+        return []
 
 
 def _layered(node: pytest.Item | pytest.Collector) -> tuple[StubOptions, dict[str, Any]]:
@@ -66,15 +95,21 @@ def _layered(node: pytest.Item | pytest.Collector) -> tuple[StubOptions, dict[st
     markers = list(node.iter_markers("lambda_stub"))
     for marker in reversed(markers):
         if marker.args:
-            raise pytest.UsageError(
-                f"@pytest.mark.lambda_stub takes keyword options only, got {marker.args!r}")
+            raise OptionError(
+                f"@pytest.mark.lambda_stub takes keyword options only, got {marker.args!r}; "
+                f"valid options are: functions, {', '.join(StubOptions.names())}")
         kwargs = dict(marker.kwargs)
         functions.update(kwargs.pop("functions", None) or {})
-        try:
-            options = options.replace(kwargs)
-        except OptionError as error:
-            raise pytest.UsageError(f"{node.nodeid}: {error}") from None
+        options = options.replace(kwargs)
     return options, functions
+
+
+def _layered_or_fail(node: pytest.Item | pytest.Collector) -> tuple[StubOptions, dict[str, Any]]:
+    __tracebackhide__ = True
+    try:
+        return _layered(node)
+    except OptionError as error:
+        pytest.fail(f"{node.nodeid}: {error}", pytrace=False)
 
 
 def _run_stub(stub: LambdaStub) -> Generator[LambdaStub, None, None]:
@@ -100,8 +135,8 @@ def lambda_stub(request: pytest.FixtureRequest) -> Iterator[LambdaStub]:
     functions were invoked or events were left queued.
     """
     __tracebackhide__ = True
-    options, functions = _layered(request.node)
-    stub = decorator_stub(getattr(request, "function", None)) or LambdaStub()
+    options, functions = _layered_or_fail(request.node)
+    stub = decorator_stub(getattr(request, "function", None)) or _new_stub()
     stub.configure(options)
     for name, handler in functions.items():
         stub.add_function(name, handler)
@@ -111,22 +146,42 @@ def lambda_stub(request: pytest.FixtureRequest) -> Iterator[LambdaStub]:
 
 @pytest.fixture(scope="module")
 def lambda_stub_module(request: pytest.FixtureRequest) -> Iterator[LambdaStub]:
-    """A LambdaStub active for a whole test module (declarations and records are shared by its
-    tests; configure with a module-level ``pytestmark = pytest.mark.lambda_stub(...)``)."""
+    """A LambdaStub active for a whole test module: declarations and records are shared by its
+    tests (declare once, e.g. in a module-scoped fixture that takes it). Configure it with a
+    module-level ``pytestmark = pytest.mark.lambda_stub(...)``; strict mode reports at the end of
+    the module. The "lambda invocations" report of a test lists the invocations made during it.
+    """
     __tracebackhide__ = True
-    options, functions = _layered(request.node)
-    stub = LambdaStub()
+    options, functions = _layered_or_fail(request.node)
+    stub = _new_stub()
     stub.configure(options)
     for name, handler in functions.items():
         stub.add_function(name, handler)
+    request.node.stash[_MODULE_STUB_KEY] = stub
     yield from _run_stub(stub)
 
 
-def _stub_of(item: pytest.Item) -> LambdaStub | None:
-    stub = item.stash.get(_STASH_KEY, None)
-    if stub is None:
-        stub = decorator_stub(getattr(item, "obj", None))
-    return stub
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test decorated with ``@stub_lambda(...)`` (without the fixture) also gets the options of
+    the ini file and the ``lambda_stub`` markers; the decorator's own arguments still win."""
+    __tracebackhide__ = True
+    stub = decorator_stub(getattr(item, "obj", None))
+    if stub is not None and not stub.active:
+        options, _ = _layered_or_fail(item)
+        stub.configure(options)
+
+
+def _stub_of(item: pytest.Item) -> tuple[LambdaStub | None, bool]:
+    """The stub a test used, and whether it is the module-scoped (shared) one."""
+    stub = item.stash.get(_STASH_KEY, None) or decorator_stub(getattr(item, "obj", None))
+    if stub is not None:
+        return stub, False
+    if "lambda_stub_module" in getattr(item, "fixturenames", ()):
+        module = item.getparent(pytest.Module)
+        if module is not None:
+            return module.stash.get(_MODULE_STUB_KEY, None), True
+    return None, False
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -134,13 +189,35 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         None, Any, None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
-    if report.when == "setup":
-        return
-    stub = _stub_of(item)
+    stub, shared = _stub_of(item)
     if stub is None:
+        return
+    if report.when == "setup":
+        # The invocations of a module-scoped stub's earlier tests are not this test's story.
+        item.stash[_OFFSET_KEY] = len(stub.invocations) if shared else 0
+        return
+    if item.stash.get(_REPORTED_KEY, False):
         return
     mode = stub.options.report
     wanted = (mode == "always" and report.when == "call") or (
         mode == "on-failure" and report.failed)
     if wanted:
-        report.sections.append(("lambda invocations", render_report(stub.invocations)))
+        item.stash[_REPORTED_KEY] = True
+        offset = item.stash.get(_OFFSET_KEY, 0)
+        report.sections.append(("lambda invocations",
+                                render_report(stub.invocations[offset:], start=offset + 1)))
+
+
+def decorator_stub(function: Any) -> LambdaStub | None:
+    """The stub a test was decorated with (imports the stub module only when there is one)."""
+    if getattr(function, "__lambda_stub__", None) is None:
+        return None
+    from .stub import decorator_stub as find
+
+    return find(function)
+
+
+def _new_stub() -> LambdaStub:
+    from .stub import LambdaStub
+
+    return LambdaStub()

@@ -68,8 +68,9 @@ class Invocation:
             f"{self.function_error} {self.error_type}" if self.function_error else "ok"
         )
         ran = "" if self.ran else " (handler not run)"
+        via = "" if self.operation == "Invoke" else f" via {self.operation}"
         return (
-            f"{self.function_name}{qualifier} [{version}] {self.invocation_type} "
+            f"{self.function_name}{qualifier} [{version}] {self.invocation_type}{via} "
             f"attempt={self.attempt} status={self.status_code} {outcome} "
             f"{self.duration * 1000:.2f} ms{ran}"
         )

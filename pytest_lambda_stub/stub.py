@@ -249,29 +249,47 @@ class LambdaStub:
             if not hooks.is_installed():
                 POOL.shutdown()
             self.stopped_with = self.problems(left)
+            if left and not self._service.options.strict:
+                import warnings
+
+                warnings.warn(f"lambda_stub: {len(left)} event(s) left queued when the stub "
+                              f"stopped, never delivered", stacklevel=2)
             return self.stopped_with
 
     def problems(self, left: list[PendingEvent] | None = None) -> list[str]:
-        """What strict mode reports: undeclared functions invoked, events left queued."""
+        """What strict mode reports: undeclared functions invoked, events left queued; each
+        followed by what to do about it."""
         if not self._service.options.strict:
             return []
         found: list[str] = []
         declared = sorted(self._service.functions)
-        for name, count in sorted(self.undeclared_calls.items()):
+        undeclared = sorted(self.undeclared_calls.items())
+        for name, count in undeclared:
             times = "once" if count == 1 else f"{count} times"
             close = difflib.get_close_matches(name, declared, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             found.append(f"undeclared function {name!r} was invoked {times}{hint}")
         if left:
-            found.append(f"{len(left)} event(s) left queued: " + ", ".join(
-                f"{event.function_name} (request {event.request_id})" for event in left))
-        if found:
-            found.append(f"declared functions: {', '.join(map(repr, declared)) or 'none'}")
-            found.append("declare them, call drain() for queued events, or use strict=False "
-                         "(@pytest.mark.lambda_stub(strict=False)) to allow this")
+            counts: dict[str, int] = {}
+            for event in left:
+                counts[event.function_name] = counts.get(event.function_name, 0) + 1
+            found.append(f"{len(left)} event(s) left queued, never delivered: " + ", ".join(
+                f"{name} ({count})" for name, count in counts.items()))
+        if not found:
+            return []
+        found.append(f"declared functions: {', '.join(map(repr, declared)) or 'none'}")
+        if undeclared:
+            found.append("declare them (stub.add_function(name, handler)), or let them reach "
+                         "AWS with passthrough=[name]")
+        if left:
+            found.append("deliver queued events with stub.drain() (or stub.wait_idle() with "
+                         "event_delivery='background')")
+        found.append("or relax the check: strict=False (@pytest.mark.lambda_stub(strict=False), "
+                     "stub_lambda(strict=False), or lambda_stub_strict = false in the ini file)")
         return found
 
     def raise_problems(self, problems: list[str]) -> None:
+        """Raise :class:`StrictModeError` listing ``problems`` (if any)."""
         __tracebackhide__ = True
         if problems:
             raise StrictModeError("lambda_stub strict mode:\n  " + "\n  ".join(problems))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from _signal import getsignal as _raw_getsignal  # type: ignore[import-not-found,unused-ignore]  # no enum conversion: cheap per call
 from types import FrameType
 from typing import Any
 
@@ -62,7 +63,7 @@ def uninstall() -> None:
 def usable() -> bool:
     """Whether the handler about to run on this thread can be timed by SIGALRM."""
     return (_installed and not _armed and threading.current_thread() is _main
-            and signal.getsignal(signal.SIGALRM) is _on_alarm
+            and _raw_getsignal(signal.SIGALRM) is _on_alarm
             and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
 
 

@@ -190,11 +190,12 @@ def execute(spec: RunSpec, *, init_duration: float | None = None,
         sim = spec.simulated_duration
         simulated = float(sim(spec.event) if callable(sim) else sim)
     raw: _Raw | None
+    printed = ""  # what an interrupted handler printed before its deadline
     if alarm.usable():
         # Main thread: run here, SIGALRM interrupts an overrun (no thread hand-off).
         raw = _run_here(spec, timed=simulated is None)
         if raw.interrupted:
-            raw = None
+            printed, raw = raw.log, None
     else:
         job = POOL.submit(lambda: _run_here(spec))
         if on_late is not None:
@@ -208,7 +209,8 @@ def execute(spec: RunSpec, *, init_duration: float | None = None,
             raw = job.result
     head = _logs.start_line(request_id, spec.version)
     if raw is None or (simulated is not None and simulated > spec.timeout):
-        printed = raw.log if raw is not None else ""
+        if raw is not None:
+            printed = raw.log
         log = head + printed + _logs.timeout_line(request_id, spec.timeout) + _logs.end_lines(
             request_id, spec.timeout, spec.memory_size, init_duration, status="timeout")
         payload = _handlers.timeout_payload(request_id, spec.timeout)

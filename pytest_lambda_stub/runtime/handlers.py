@@ -112,10 +112,13 @@ def exception_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
 
 
 def exit_payload(request_id: str, code: object) -> dict[str, Any]:
-    if code in (None, 0):
+    """``sys.exit(code)``: as the interpreter exits, ``None``/``0`` is a clean exit, an int its
+    status, anything else (``sys.exit("message")``) status 1."""
+    if code is None or (isinstance(code, int) and code == 0):
         reason = "Runtime exited without providing a reason"
     else:
-        reason = f"Runtime exited with error: exit status {code}"
+        status = int(code) if isinstance(code, int) else 1
+        reason = f"Runtime exited with error: exit status {status}"
     return {"errorType": "Runtime.ExitError", "errorMessage": f"RequestId: {request_id} Error: {reason}"}
 
 

@@ -117,6 +117,10 @@ def _invoke_function(service: LambdaService, target: str, event: PendingEvent,
     from .execution import Call
     from .names import parse_function_name
 
+    if event_condition(record) == "RecursiveInvocation":
+        # The event was stopped as a recursive loop: invoking a function with it would go on.
+        raise RuntimeError(f"{target!r} not invoked: the event was stopped as a recursive loop "
+                           f"(RecursiveInvocationException)")
     ref = parse_function_name(target)
     function = service.functions.get(ref.name)
     if function is None:
@@ -171,7 +175,12 @@ def event_condition(record: dict[str, Any]) -> str:
 
 
 def _client(service_name: str, region: str) -> Any:
+    """A client for sending one record: one attempt, short timeouts, so a target with nothing
+    answering costs a recorded error, not botocore's retries with real sleeps."""
     import boto3
+    from botocore.config import Config
 
     session: Any = boto3.session.Session()
-    return session.client(service_name, region_name=region)
+    config = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5,
+                    read_timeout=10)
+    return session.client(service_name, region_name=region, config=config)

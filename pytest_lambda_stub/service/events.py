@@ -12,6 +12,8 @@ import dataclasses
 import heapq
 import itertools
 import json
+import logging
+import random
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +24,7 @@ from .names import function_arn
 if TYPE_CHECKING:
     from .state import LambdaService
 
+_log = logging.getLogger(__name__)
 RETRY_DELAYS = (60.0, 120.0)
 THROTTLE_BACKOFF_START = 1.0
 THROTTLE_BACKOFF_MAX = 300.0
@@ -54,12 +57,18 @@ class PendingEvent:
         return self.call.request_id
 
     @property
+    def event(self) -> Any:
+        """The event (decoded payload) as the handler receives it."""
+        return self.call.event
+
+    @property
     def age(self) -> float:
+        """The event's age, in simulated seconds, at its next attempt."""
         return self.due - self.enqueued_at
 
     def __repr__(self) -> str:
         return (f"<PendingEvent {self.function_name} request_id={self.request_id} "
-                f"attempts={self.invoke_count} due_in={self.due - self.enqueued_at:.0f}s>")
+                f"attempts={self.invoke_count} age_at_next_attempt={self.age:.0f}s>")
 
 
 class EventQueue:
@@ -70,6 +79,7 @@ class EventQueue:
         self._in_flight = 0
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self.random = random.Random(service.options.seed)
 
     # -- submission ----------------------------------------------------------------------
 
@@ -88,7 +98,7 @@ class EventQueue:
     def _duplicates(self, event: PendingEvent) -> list[PendingEvent]:
         setting = event.call.function.duplicate_delivery
         if isinstance(setting, float):
-            extra = 1 if setting and self.service.random.random() < setting else 0
+            extra = 1 if setting and self.random.random() < setting else 0
         else:
             extra = setting
         return [dataclasses.replace(event, duplicate=True) for _ in range(extra)]
@@ -112,10 +122,12 @@ class EventQueue:
         self.service.clock.advance_to(target)
         return ran
 
-    def _deliver_due(self, until: float | None) -> list[Invocation]:
+    def _deliver_due(self, until: float | None, *, background: bool = False) -> list[Invocation]:
         ran: list[Invocation] = []
         while True:
             with self._cond:
+                if background and self._stopping:
+                    return ran  # the stub stops: what is still queued is reported
                 if not self._heap or (until is not None and self._heap[0][0] > until):
                     return ran
                 _, _, event = heapq.heappop(self._heap)
@@ -125,6 +137,12 @@ class EventQueue:
                 record = self._attempt(event)
                 if record is not None:
                     ran.append(record)
+            except Exception:
+                if not background:
+                    raise
+                # Nobody to raise to in the worker thread: log, and keep delivering the others.
+                _log.exception("pytest-lambda-stub: delivering an asynchronous event to %s "
+                               "failed", event.function_name)
             finally:
                 with self._cond:
                     self._in_flight -= 1
@@ -147,11 +165,16 @@ class EventQueue:
                     self._cond.wait()
                 if self._stopping:
                     return
-            self._deliver_due(None)
+            self._deliver_due(None, background=True)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
-        """Wait until no event is queued or being delivered; False if ``timeout`` ran out."""
+        """Wait until no event is queued or being delivered; False if ``timeout`` ran out.
+
+        With ``manual`` delivery nothing delivers queued events but ``drain()`` / ``advance()``:
+        waiting for them would only burn the timeout, so the answer is immediate."""
         with self._cond:
+            if self.service.options.event_delivery == "manual" and self._heap:
+                return False
             return self._cond.wait_for(lambda: not self._heap and not self._in_flight, timeout)
 
     def stop(self) -> list[PendingEvent]:
@@ -168,8 +191,11 @@ class EventQueue:
             return left
 
     def clear(self) -> None:
+        """Forget queued events and re-seed ``duplicate_delivery``'s randomness (at start), so
+        every run of a stub with ``seed=`` makes the same choices."""
         with self._cond:
             self._heap.clear()
+            self.random = random.Random(self.service.options.seed)
 
     # -- one event's life --------------------------------------------------------------------
 

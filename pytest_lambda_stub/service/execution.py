@@ -96,8 +96,10 @@ def run(service: LambdaService, call: Call) -> tuple[RunOutcome, Invocation]:
                           on_late=lambda value: function.late_results.append(
                               LateResult(call.request_id, value)))
         ran = True
-    cut_off = (call.read_timeout is not None and outcome.simulated
-               and outcome.duration > call.read_timeout)
+    # Only a caller waiting for the answer can stop waiting: for ``Event`` deliveries (the
+    # caller already has its 202) only the function's own timeout applies.
+    cut_off = (call.invocation_type != "Event" and call.read_timeout is not None
+               and outcome.simulated and outcome.duration > call.read_timeout)
     invocation = make_record(call, outcome, started_at, ran=ran,
                              error_code="ReadTimeoutError" if cut_off else None)
     service.record(invocation, function)

@@ -15,6 +15,7 @@ from .state import LambdaService, new_request_id
 from .wire import Answer, Request
 
 INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
+STREAMING_INVOCATION_TYPES = ("RequestResponse", "DryRun")
 LOG_TYPES = ("None", "Tail")
 
 
@@ -40,8 +41,10 @@ def _handle(service: LambdaService, request: Request, request_id: str,
             invocation_type: str) -> Answer:
     problems = validation_messages(request.function_name, request.qualifier)
     if request.operation != "InvokeAsync":
-        if invocation_type not in INVOCATION_TYPES:
-            problems.append(_enum_problem("invocationType", invocation_type, INVOCATION_TYPES))
+        allowed = (STREAMING_INVOCATION_TYPES if request.operation == "InvokeWithResponseStream"
+                   else INVOCATION_TYPES)
+        if invocation_type not in allowed:
+            problems.append(_enum_problem("invocationType", invocation_type, allowed))
         log_type = request.header("x-amz-log-type")
         if log_type is not None and log_type not in LOG_TYPES:
             problems.append(_enum_problem("logType", log_type, LOG_TYPES))
@@ -59,7 +62,12 @@ def _handle(service: LambdaService, request: Request, request_id: str,
             "The derived qualifier from the function name does not match the specified "
             "qualifier."), name=ref.name)
     qualifier = request.qualifier if request.qualifier is not None else ref.qualifier
-    payloads.check_size(request.payload, invocation_type)
+    try:
+        payloads.check_size(request.payload, invocation_type)
+    except errors.ServiceError as error:
+        _refuse(service, request, request_id, invocation_type, error, name=ref.name,
+                qualifier=qualifier,
+                function=service.lookup(ref.name, request.region, ref.account))
 
     function = service.lookup(ref.name, request.region, ref.account)
     version = function.resolve_qualifier(qualifier) if function is not None else None

@@ -20,7 +20,8 @@ _FUNCTION_NAME_RE = re.compile(
     r"(?:(?P<account>\d{12}):)?"
     r"(?:function:)?"
     r"(?P<name>[a-zA-Z0-9\-_.]+)"
-    r"(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9\-_]+))?"
+    r"(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9\-_]+))?",
+    re.ASCII,  # Java's \d is ASCII only: a region with another script's digits fails too
 )
 _QUALIFIER_RE = re.compile(r"\$(?:LATEST(?:\.PUBLISHED)?)|[a-zA-Z0-9\-_$]+")
 

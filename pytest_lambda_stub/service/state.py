@@ -72,14 +72,12 @@ class LambdaService:
         self.sent: list[SentRecord] = []
         self.account_running = 0
         self.clock = SimClock()
-        self.random = random.Random(options.seed)
         from .events import EventQueue
 
         self.events = EventQueue(self)
 
     def configure(self, options: StubOptions) -> None:
         self.options = options
-        self.random = random.Random(options.seed)
 
     def reset(self) -> None:
         """Forget records (at start): declarations and scripted failures stay."""

@@ -21,7 +21,8 @@ class Request:
     read_timeout: float | None = None
 
     def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
+        """A request header by its lower-case name."""
+        return self.headers.get(name)
 
 
 @dataclasses.dataclass(slots=True)
