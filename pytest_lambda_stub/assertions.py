@@ -232,12 +232,10 @@ def _diff(expected: Any, actual: Any) -> str:
     expected = _resolve_any(expected, actual)
     config = _pytest_config()
     if config is not None:
-        try:
-            from _pytest.assertion.util import assertrepr_compare
-
-            lines = assertrepr_compare(config, "==", actual, expected)
-        except Exception:  # pragma: no cover - pytest internals changed: fall back
-            lines = None
+        # pytest's public hook: its own explanation (and any plugin's) of ``actual == expected``.
+        answers = config.hook.pytest_assertrepr_compare(
+            config=config, op="==", left=actual, right=expected)
+        lines = next((answer for answer in answers if answer), None)
         if lines:
             return "\n".join(lines[1:]).strip("\n") or "\n".join(lines)
     return _difflib_diff(expected, actual)

@@ -209,14 +209,10 @@ def test_pytest_diff_and_hidden_frames(pytester: pytest.Pytester) -> None:
         "E           Differing items:",
         "E           {'width': 320} != {'width': 640}",
         "E       ",
-        "E           Full diff:",
-        "E             {",
-        "E                 'id': 1,",
+        # pytest's own full diff (its legend and item order differ between pytest versions)
+        "E           Full diff:*",
         "E           -     'width': 640,",
-        "E           ?              ^^",
         "E           +     'width': 320,",
-        "E           ?              ^^",
-        "E             }",
         "E       invocations of 'resize':",
         "E         1. resize [$LATEST] RequestResponse attempt=1 status=200 ok 2.00 ms",
     ])

@@ -525,12 +525,13 @@ def test_background_stop_does_not_deliver_after_the_stub_stopped() -> None:
 
     stub = stub_lambda(event_delivery="background", strict=False)
     opener = threading.Timer(0.2, release.set)  # frees the handler while stop() is waiting
-    with stub:
-        stub.add_function("f", slow, timeout=10)
-        first = event_invoke(lam)
-        assert started.wait(5)
-        rest = [event_invoke(lam) for _ in range(4)]
-        opener.start()
+    with pytest.warns(UserWarning, match=r"4 event\(s\) left queued when the stub stopped"):
+        with stub:
+            stub.add_function("f", slow, timeout=10)
+            first = event_invoke(lam)
+            assert started.wait(5)
+            rest = [event_invoke(lam) for _ in range(4)]
+            opener.start()
     opener.join()
     assert [r.request_id for r in stub["f"].invocations] == [first]
     assert [e.request_id for e in stub.pending] == rest
@@ -598,8 +599,9 @@ def test_strict_mode_reports_events_left_queued() -> None:
 
 def test_queued_events_are_fine_without_strict_mode_and_after_drain() -> None:
     lam = client()
-    with stub_lambda(functions={"f": echo}, event_delivery="manual", strict=False):
-        event_invoke(lam)
+    with pytest.warns(UserWarning, match=r"1 event\(s\) left queued when the stub stopped"):
+        with stub_lambda(functions={"f": echo}, event_delivery="manual", strict=False):
+            event_invoke(lam)
     with stub_lambda(functions={"f": echo}, event_delivery="manual") as stub:
         event_invoke(lam)
         stub.drain()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -47,6 +47,58 @@ class ChunkedRaw:
         self._frames = []
 
 
+class AioContent:
+    """What aiobotocore reads from an aiohttp response's ``content`` (a ``StreamReader``):
+    ``read(n)``, ``at_eof()`` and, for event streams, ``iter_chunks()`` (one chunk per frame)."""
+
+    def __init__(self, parts: list[bytes]) -> None:
+        self._parts = [part for part in parts if part]
+
+    def at_eof(self) -> bool:
+        return not self._parts
+
+    async def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            data = b"".join(self._parts)
+            self._parts = []
+            return data
+        out = bytearray()
+        while self._parts and len(out) < n:
+            part = self._parts[0]
+            wanted = n - len(out)
+            out += part[:wanted]
+            if len(part) > wanted:
+                self._parts[0] = part[wanted:]
+            else:
+                self._parts.pop(0)
+        return bytes(out)
+
+    async def iter_chunks(self) -> AsyncIterator[tuple[bytes, bool]]:
+        while self._parts:
+            yield self._parts.pop(0), True
+
+    def close(self) -> None:
+        self._parts = []
+
+
+class AioRawBody:
+    """An aiohttp-like raw response for aiobotocore: ``await read()`` for the whole body, and
+    ``content`` for ``AioStreamingBody`` and event streams."""
+
+    def __init__(self, url: str, parts: list[bytes]) -> None:
+        self.url = url
+        self.content = AioContent(parts)
+
+    async def read(self) -> bytes:
+        return await self.content.read()
+
+    def close(self) -> None:
+        self.content.close()
+
+    def release(self) -> None:
+        self.content.close()
+
+
 def function_name_from_url(url: str) -> tuple[str, str | None]:
     """FunctionName and Qualifier from an Invoke-family URL."""
     parts = urlsplit(url)
@@ -80,8 +132,8 @@ def _body_bytes(body: Any) -> bytes:
     return bytes(body)
 
 
-_WANTED_HEADERS = ("X-Amz-Invocation-Type", "X-Amz-Log-Type", "X-Amz-Client-Context",
-                   "X-Amz-Tenant-Id")
+_WANTED_HEADERS = frozenset({"x-amz-invocation-type", "x-amz-log-type", "x-amz-client-context",
+                             "x-amz-tenant-id", "amz-sdk-request", "amz-sdk-invocation-id"})
 
 
 def _text(value: Any) -> str:
@@ -91,31 +143,46 @@ def _text(value: Any) -> str:
 def to_request(request: AWSPreparedRequest, name: str, qualifier: str | None, operation: str,
                region: str, read_timeout: float | None) -> Request:
     source = request.headers
-    headers = {key.lower(): _text(value) for key in _WANTED_HEADERS
-               if (value := source.get(key)) is not None}
-    attempt, invocation_id = 1, None
-    sdk_request = source.get("amz-sdk-request")
+    headers: dict[str, str] = {}
+    # One pass over the names: a case-insensitive look-up per wanted header costs more.
+    for key in source:
+        lower = key.lower()
+        if lower in _WANTED_HEADERS:
+            headers[lower] = _text(source[key])
+    attempt, invocation_id = 1, headers.pop("amz-sdk-invocation-id", None)
+    sdk_request = headers.pop("amz-sdk-request", None)
     if sdk_request:
-        for item in _text(sdk_request).split(";"):
-            key, _, value = item.strip().partition("=")
-            if key == "attempt" and value.isdigit():
+        for item in sdk_request.split(";"):
+            field, _, value = item.strip().partition("=")
+            if field == "attempt" and value.isdigit():
                 attempt = int(value)
-    invocation = source.get("amz-sdk-invocation-id")
-    if invocation:
-        invocation_id = _text(invocation)
     return Request(operation, name, qualifier, headers, _body_bytes(request.body), region,
                    attempt, invocation_id, read_timeout)
 
 
+def stream_frames(answer: Answer) -> list[bytes]:
+    """The event-stream messages of a streaming answer: its chunks, then ``InvokeComplete``."""
+    frames = [eventstream.payload_chunk(chunk) for chunk in answer.chunks or ()]
+    frames.append(eventstream.invoke_complete(answer.complete or {}))
+    return frames
+
+
 def to_response(url: str, answer: Answer) -> AWSResponse:
     if answer.chunks is not None:
-        frames = [eventstream.payload_chunk(chunk) for chunk in answer.chunks]
-        frames.append(eventstream.invoke_complete(answer.complete or {}))
         headers: Any = answer.headers
-        return AWSResponse(url, answer.status, headers, ChunkedRaw(frames))
+        return AWSResponse(url, answer.status, headers, ChunkedRaw(stream_frames(answer)))
     plain: Any = answer.headers
     plain["Content-Length"] = str(len(answer.body))
     return AWSResponse(url, answer.status, plain, RawBody(answer.body))
+
+
+def to_aio_parts(answer: Answer) -> tuple[dict[str, str], list[bytes]]:
+    """Headers and body parts of an answer, for an aiobotocore response."""
+    headers = dict(answer.headers)
+    if answer.chunks is not None:
+        return headers, stream_frames(answer)
+    headers["Content-Length"] = str(len(answer.body))
+    return headers, [answer.body]
 
 
 def fault(name: str, url: str) -> Exception:

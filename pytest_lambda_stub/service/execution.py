@@ -116,6 +116,15 @@ def _scripted_timeout(call: Call, function: FakeFunction) -> RunOutcome:
                       timed_out=True)
 
 
+def _streamed_chunks(call: Call, outcome: RunOutcome) -> tuple[bytes, ...] | None:
+    """The PayloadChunks an InvokeWithResponseStream answer sends (None for other calls)."""
+    if outcome.chunks is not None:
+        return tuple(outcome.chunks)
+    if not call.streaming:
+        return None
+    return () if outcome.function_error else (outcome.body,)
+
+
 def make_record(call: Call, outcome: RunOutcome, started_at: datetime.datetime, *, ran: bool,
                 error_code: str | None = None) -> Invocation:
     return Invocation._fast(
@@ -123,7 +132,7 @@ def make_record(call: Call, outcome: RunOutcome, started_at: datetime.datetime, 
         call.payload, call.client_context, call.request_id, call.status_code,
         outcome.function_error, outcome.body, outcome.log, started_at, outcome.duration, ran,
         error_code, outcome.error_type, call.attempt, call.invocation_id, call.region,
-        call.operation, tuple(outcome.chunks) if outcome.chunks is not None else None,
+        call.operation, _streamed_chunks(call, outcome),
     )
 
 

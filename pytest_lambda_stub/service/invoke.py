@@ -10,7 +10,13 @@ from __future__ import annotations
 from ..runtime.execute import current_chain
 from . import errors, execution, payloads
 from .events import PendingEvent
-from .names import function_arn, parse_function_name, validation_message, validation_messages
+from .names import (
+    function_arn,
+    qualifier_is_valid,
+    try_parse_function_name,
+    validation_message,
+    validation_messages,
+)
 from .state import LambdaService, new_request_id
 from .wire import Answer, Request
 
@@ -39,7 +45,10 @@ def handle(service: LambdaService, request: Request) -> Answer:
 
 def _handle(service: LambdaService, request: Request, request_id: str,
             invocation_type: str) -> Answer:
-    problems = validation_messages(request.function_name, request.qualifier)
+    ref = try_parse_function_name(request.function_name)
+    problems: list[str] = []
+    if ref is None or not qualifier_is_valid(request.qualifier):
+        problems = validation_messages(request.function_name, request.qualifier)
     if request.operation != "InvokeAsync":
         allowed = (STREAMING_INVOCATION_TYPES if request.operation == "InvokeWithResponseStream"
                    else INVOCATION_TYPES)
@@ -51,7 +60,7 @@ def _handle(service: LambdaService, request: Request, request_id: str,
     if problems:
         _refuse(service, request, request_id, invocation_type, errors.validation(
             validation_message(problems)))
-    ref = parse_function_name(request.function_name)
+    assert ref is not None
     if ref.region is not None and ref.region != request.region:
         _refuse(service, request, request_id, invocation_type, errors.not_found(
             f"Functions from '{ref.region}' are not reachable in this region "

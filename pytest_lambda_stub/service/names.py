@@ -64,6 +64,19 @@ def validation_message(problems: list[str]) -> str:
     return f"{count} validation {noun} detected: " + "; ".join(problems)
 
 
+def qualifier_is_valid(qualifier: str | None) -> bool:
+    return qualifier is None or (len(qualifier) <= QUALIFIER_MAX_LENGTH
+                                 and _QUALIFIER_RE.fullmatch(qualifier) is not None)
+
+
+def try_parse_function_name(function_name: str) -> FunctionRef | None:
+    """The parts of a valid FunctionName, or None when it fails AWS's pattern."""
+    match = _FUNCTION_NAME_RE.fullmatch(function_name)
+    if match is None:
+        return None
+    return FunctionRef(match["name"], match["region"], match["account"], match["qualifier"])
+
+
 def parse_function_name(function_name: str) -> FunctionRef:
     """Split a FunctionName that passed validation into its parts."""
     match = _FUNCTION_NAME_RE.fullmatch(function_name)
