@@ -3,7 +3,9 @@
 Each block becomes a test module of its own (its top-level code runs when it is imported, its
 ``test_*`` functions run as tests), all in one pytest run in a subprocess with the plugin
 installed, no credentials and no network. A block preceded by ``<!-- no-test -->`` is skipped:
-those need a package the suite does not install (aiobotocore, Powertools) or Docker.
+those need a package the suite does not install (Powertools) or Docker. A block preceded by
+``<!-- needs: module -->`` runs only where that module is importable (CI's second environment
+has aiobotocore).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", ROOT / "docs" / "guide.md"]
-BLOCK = re.compile(r"(?P<marker><!-- no-test -->\n)?```python\n(?P<code>.*?)^```", re.S | re.M)
+BLOCK = re.compile(r"(?:(?P<marker><!-- no-test -->\n)|<!-- needs: (?P<needs>[\w.]+) -->\n)?"
+                   r"```python\n(?P<code>.*?)^```", re.S | re.M)
 MAX_SKIPPED = 4
 
 CONFTEST = '''
@@ -42,6 +45,17 @@ class Block:
     line: int
     code: str
     skipped: bool
+    needs: str | None = None
+
+    @property
+    def runnable(self) -> bool:
+        if self.skipped:
+            return False
+        if self.needs is None:
+            return True
+        import importlib.util
+
+        return importlib.util.find_spec(self.needs) is not None
 
     @property
     def module(self) -> str:
@@ -57,12 +71,13 @@ def blocks() -> list[Block]:
         text = doc.read_text()
         for match in BLOCK.finditer(text):
             line = text.count("\n", 0, match.start("code")) + 1
-            found.append(Block(doc, line, match.group("code"), bool(match.group("marker"))))
+            found.append(Block(doc, line, match.group("code"), bool(match.group("marker")),
+                               match.group("needs")))
     return found
 
 
 ALL = blocks()
-TESTED = [block for block in ALL if not block.skipped]
+TESTED = [block for block in ALL if block.runnable]
 
 
 @pytest.fixture(scope="module")

@@ -75,35 +75,8 @@ def uninstall() -> None:
 def _make_api_call(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
     # Runs when the coroutine is created, before it is awaited: hooking is synchronous.
     if instance.__dict__.get(_CLIENT_ATTR) is not hooks._generation and hooks._active:
-        ensure_hooked(instance)
+        hooks.ensure_hooked(instance, _answerer)
     return wrapped(*args, **kwargs)
-
-
-def ensure_hooked(client: Any) -> None:
-    with hooks._lock:
-        generation = hooks._generation
-        if client.__dict__.get(_CLIENT_ATTR) is generation:
-            return
-        if client.meta.service_model.service_name == "lambda":
-            _hook_client(client)
-        client.__dict__[_CLIENT_ATTR] = generation
-
-
-def _hook_client(client: Any) -> None:
-    events = client.meta.events
-    region = client.meta.region_name or "us-east-1"
-    read_timeout = getattr(client.meta.config, "read_timeout", None)
-    if read_timeout is None:
-        read_timeout = transport.DEFAULT_READ_TIMEOUT
-    for operation in hooks.OPERATIONS:
-        events.register(f"before-parameter-build.lambda.{operation}", hooks._decide,
-                        unique_id=f"lambda-stub-decide-{operation}")
-        events.register(f"choose-signer.lambda.{operation}", hooks._choose_signer,
-                        unique_id=f"lambda-stub-signer-{operation}")
-        events.register_first(f"before-send.lambda.{operation}",
-                              _answerer(operation, region, float(read_timeout)),
-                              unique_id=f"lambda-stub-send-{operation}")
-    hooks._hooked.add(client)
 
 
 async def _off_the_loop(service: Any, request: Request) -> Answer:

@@ -95,16 +95,21 @@ def _make_api_call(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs
     return wrapped(*args, **kwargs)
 
 
-def ensure_hooked(client: Any) -> None:
+AnswererFactory = Callable[[str, str, float], Callable[..., Any]]
+
+
+def ensure_hooked(client: Any, make_answerer: AnswererFactory | None = None) -> None:
+    """Install the per-client handlers once per client and stub generation (aiobotocore's
+    clients pass their own, asynchronous, ``before-send`` answerer)."""
     with _lock:
         if client.__dict__.get(_CLIENT_ATTR) is _generation:
             return
         if client.meta.service_model.service_name == "lambda":
-            _hook_client(client)
+            _hook_client(client, make_answerer or _answerer)
         client.__dict__[_CLIENT_ATTR] = _generation
 
 
-def _hook_client(client: Any) -> None:
+def _hook_client(client: Any, make_answerer: AnswererFactory) -> None:
     events = client.meta.events
     region = client.meta.region_name or "us-east-1"
     read_timeout = getattr(client.meta.config, "read_timeout", None)
@@ -116,7 +121,7 @@ def _hook_client(client: Any) -> None:
         events.register(f"choose-signer.lambda.{operation}", _choose_signer,
                         unique_id=f"lambda-stub-signer-{operation}")
         events.register_first(f"before-send.lambda.{operation}",
-                              _answerer(operation, region, float(read_timeout)),
+                              make_answerer(operation, region, float(read_timeout)),
                               unique_id=f"lambda-stub-send-{operation}")
     _hooked.add(client)
 
