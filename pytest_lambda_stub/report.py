@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from .records import Invocation
+if TYPE_CHECKING:
+    from .records import Invocation
 
 LOG_LINES = 20
 LOG_CHARS = 2000

@@ -22,6 +22,7 @@ from botocore.hooks import first_non_none_response
 from botocore.retries import adaptive, bucket, standard
 
 _local = threading.local()
+_CONTEXT_KEY = "lambda_stub"  # set by hooks._decide on requests a stub answers
 _originals: dict[tuple[Any, str], Any] = {}
 _hooks: Any = None  # the hooks module, bound at install (it imports this one)
 
@@ -51,9 +52,18 @@ def _bind_needs_retry(attempts: int, operation_model: Any, request_dict: Any,
             "caught_exception": caught_exception}
 
 
+def _answered_request(request_dict: Any) -> bool:
+    """Cheap test, on every request of every client while a stub is active."""
+    context = request_dict.get("context") if isinstance(request_dict, dict) else None
+    return bool(context and context.get(_CONTEXT_KEY))
+
+
 def _needs_retry_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any,
                          kwargs: Any) -> Any:
     """``Endpoint._needs_retry`` without its ``time.sleep`` for requests a stub answers."""
+    request_dict = args[2] if len(args) > 2 else kwargs.get("request_dict")
+    if not _answered_request(request_dict):
+        return wrapped(*args, **kwargs)
     bound = _bind_needs_retry(*args, **kwargs)
     service = _instant_service(bound["request_dict"])
     if service is None:
@@ -83,6 +93,8 @@ def _send_request_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any,
     """Mark the thread while a request the stub answers is in flight (for the rate limiter);
     saved and restored, as a handler may send other requests from inside it."""
     request_dict = args[0] if args else kwargs.get("request_dict")
+    if not _answered_request(request_dict) and not getattr(_local, "instant", False):
+        return wrapped(*args, **kwargs)
     previous = getattr(_local, "instant", False)
     _local.instant = _instant_service(request_dict) is not None
     try:
