@@ -183,6 +183,7 @@ class FakeFunction(AssertionsMixin):
 
     @property
     def invocations(self) -> list[Invocation]:
+        """Every request answered for this function, in order (a copy)."""
         with self._lock:
             return list(self._records)
 
@@ -193,6 +194,7 @@ class FakeFunction(AssertionsMixin):
 
     @property
     def called(self) -> bool:
+        """Whether the handler ran at least once."""
         return self._runs > 0
 
     def __repr__(self) -> str:
@@ -248,6 +250,7 @@ class FakeFunction(AssertionsMixin):
     # -- used by the service ----------------------------------------------------------------
 
     def take_failure(self, attempt: int) -> ScriptedFailure | None:
+        """(Used by the service.) The scripted failure for this attempt, consuming one use."""
         if not self._failures:
             return None
         with self._lock:
@@ -262,6 +265,7 @@ class FakeFunction(AssertionsMixin):
         return None
 
     def take_timeout(self) -> bool:
+        """(Used by the service.) Whether this run is a scripted timeout, consuming one."""
         if self._timeouts == 0:
             return False
         with self._lock:
@@ -280,6 +284,7 @@ class FakeFunction(AssertionsMixin):
         return stream
 
     def first_run(self, version: str) -> bool:
+        """(Used by the service.) True once per version: its cold start."""
         if version in self._cold:
             return False
         with self._lock:
@@ -289,6 +294,7 @@ class FakeFunction(AssertionsMixin):
             return True
 
     def record(self, invocation: Invocation) -> None:
+        """(Used by the service.) Add an invocation to this function's records."""
         with self._lock:
             self._records.append(invocation)
             if invocation.ran:
@@ -297,6 +303,7 @@ class FakeFunction(AssertionsMixin):
                 self._last_region = invocation.region
 
     def reset_records(self) -> None:
+        """(Used when a stub starts.) Forget records, cold starts and counters."""
         with self._lock:
             self._records.clear()
             self._runs = 0

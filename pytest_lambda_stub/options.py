@@ -67,6 +67,7 @@ class StubOptions:
         return dataclasses.replace(self, **cleaned)
 
     def passes_through(self, function_name: str) -> bool:
+        """Whether Invokes of this (bare) function name go on to botocore's endpoint."""
         if self.passthrough is True:
             return True
         if self.passthrough is False:

@@ -55,6 +55,7 @@ class LambdaStub:
 
     @property
     def options(self) -> StubOptions:
+        """The options in force (defaults, ini file, markers, then explicit arguments)."""
         return self._service.options
 
     def configure(self, base: StubOptions) -> None:
@@ -207,6 +208,7 @@ class LambdaStub:
 
     @property
     def active(self) -> bool:
+        """Whether the stub is answering Invokes now."""
         return self._depth > 0
 
     def start(self) -> LambdaStub:

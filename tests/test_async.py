@@ -718,3 +718,24 @@ def test_a_loop_through_an_on_failure_destination_is_stopped() -> None:
     stopped = [s for s in stub.destinations if s.record["requestContext"]["condition"]
                == "RecursiveInvocation"]
     assert len(stopped) == 1 and "recursive loop" in (stopped[0].error or "")
+
+
+def test_event_invoked_from_a_handler_is_delivered_after_the_handler_returns() -> None:
+    """Immediate mode: the nested Event invoke waits for the invoking handler to return (and
+    free its concurrency), as Lambda's queue would; it is not throttled by its own caller."""
+    order: list[str] = []
+
+    def fan_out(event: Any, context: Any) -> None:
+        if event.get("child"):
+            order.append("child ran")
+            return
+        client().invoke(FunctionName="fan", InvocationType="Event", Payload=b'{"child": true}')
+        order.append("parent returns")
+
+    with stub_lambda() as stub:
+        stub.add_function("fan", fan_out, reserved_concurrency=1)
+        response = client().invoke(FunctionName="fan", Payload=b"{}")
+        assert response["StatusCode"] == 200
+    assert order == ["parent returns", "child ran"]
+    assert [r.error_code for r in stub["fan"].invocations] == [None, None]
+    assert stub.pending == []

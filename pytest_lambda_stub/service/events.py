@@ -18,6 +18,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ..records import Invocation
+from ..runtime.execute import current_chain
 from . import destinations, errors, execution
 from .names import function_arn
 
@@ -50,10 +51,12 @@ class PendingEvent:
 
     @property
     def function_name(self) -> str:
+        """The declared function the event goes to."""
         return self.call.function.name
 
     @property
     def request_id(self) -> str:
+        """The request id of the 202 response, shared by every attempt."""
         return self.call.request_id
 
     @property
@@ -86,10 +89,14 @@ class EventQueue:
     def submit(self, event: PendingEvent) -> None:
         copies = [event, *self._duplicates(event)]
         mode = self.service.options.event_delivery
-        if mode == "immediate":
+        if mode == "immediate" and not current_chain():
             for copy in copies:
                 self._deliver_fully(copy)
+            self.deliver_deferred()
             return
+        # Queued: manual and background delivery, and (immediate mode) an Event invoke made
+        # from inside a running handler, delivered once that handler has returned and freed
+        # its concurrency, as Lambda's queue would (see deliver_deferred).
         with self._cond:
             for copy in copies:
                 heapq.heappush(self._heap, (copy.due, next(_sequence), copy))
@@ -199,6 +206,18 @@ class EventQueue:
 
     # -- one event's life --------------------------------------------------------------------
 
+    def deliver_deferred(self) -> None:
+        """Immediate mode: deliver the events handlers queued while they ran. Called once the
+        outermost handler on this thread has returned."""
+        if self.service.options.event_delivery != "immediate" or current_chain():
+            return
+        while True:
+            with self._cond:
+                if not self._heap:
+                    return
+                _, _, event = heapq.heappop(self._heap)
+            self._deliver_fully(event)
+
     def _deliver_fully(self, event: PendingEvent) -> None:
         with self._cond:
             self._in_flight += 1
@@ -207,7 +226,7 @@ class EventQueue:
                 self.service.clock.advance_to(event.due)
                 self._attempt(event)
                 if event.due < 0:  # finished
-                    return
+                    break
         finally:
             with self._cond:
                 self._in_flight -= 1

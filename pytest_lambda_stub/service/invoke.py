@@ -154,6 +154,7 @@ def _handle(service: LambdaService, request: Request, request_id: str,
         outcome, invocation = execution.run(service, call)
     finally:
         execution.release_concurrency(service, function)
+    service.events.deliver_deferred()  # Event invokes the handler made (immediate mode)
 
     if invocation.error_code == "ReadTimeoutError":
         # The client stopped waiting: botocore sees a read timeout and retries.
