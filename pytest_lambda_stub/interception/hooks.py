@@ -100,12 +100,14 @@ AnswererFactory = Callable[[str, str, float], Callable[..., Any]]
 
 def ensure_hooked(client: Any, make_answerer: AnswererFactory | None = None) -> None:
     """Install the per-client handlers once per client and stub generation (aiobotocore's
-    clients pass their own, asynchronous, ``before-send`` answerer)."""
+    clients pass their own, asynchronous, ``before-send`` answerer, and their own retries)."""
     with _lock:
         if client.__dict__.get(_CLIENT_ATTR) is _generation:
             return
         if client.meta.service_model.service_name == "lambda":
             _hook_client(client, make_answerer or _answerer)
+            if make_answerer is None:
+                retries.patch_endpoint(client._endpoint)
         client.__dict__[_CLIENT_ATTR] = _generation
 
 
@@ -127,6 +129,7 @@ def _hook_client(client: Any, make_answerer: AnswererFactory) -> None:
 
 
 def _unhook_client(client: Any) -> None:
+    retries.unpatch_endpoint(client._endpoint)
     events = client.meta.events
     for operation in OPERATIONS:
         events.unregister(f"before-parameter-build.lambda.{operation}",
@@ -172,6 +175,7 @@ def _answerer(operation: str, region: str, read_timeout: float) -> Callable[...,
             answer = handle(service, stub_request)
         except errors.TransportFault as fault:
             raise transport.fault(fault.name, url) from None
+        retries.answered_on_this_thread()
         return transport.to_response(url, answer)
 
     return before_send
