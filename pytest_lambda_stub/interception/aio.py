@@ -93,17 +93,10 @@ async def _off_the_loop(service: Any, request: Request) -> Answer:
 
 def _answerer(operation: str, region: str, read_timeout: float) -> Callable[..., Any]:
     async def before_send(request: Any, **_: Any) -> Any:
-        service = hooks.current()
-        if service is None:
+        taken = hooks.take_request(request, operation, region, read_timeout)
+        if taken is None:
             return None
-        url = request.url
-        name, qualifier = transport.function_name_from_url(url)
-        if not service.answers(name):
-            return None
-        # Make the request unrecognisable to later before-send handlers (moto's mock_aws).
-        request.url = transport.ANSWERED_URL
-        stub_request = transport.to_request(request, name, qualifier, operation, region,
-                                            read_timeout)
+        service, url, stub_request = taken
         try:
             answer = await _off_the_loop(service, stub_request)
         except errors.TransportFault as fault:

@@ -27,6 +27,7 @@ from botocore.client import BaseClient
 from ..service import errors
 from ..service.invoke import handle
 from ..service.state import LambdaService
+from ..service.wire import Request
 from . import retries, transport
 
 OPERATIONS = ("Invoke", "InvokeWithResponseStream", "InvokeAsync")
@@ -158,19 +159,29 @@ def answered(request_dict: dict[str, Any] | None) -> bool:
     return bool(request_dict and request_dict.get("context", {}).get(_CONTEXT_KEY))
 
 
+def take_request(request: Any, operation: str, region: str,
+                 read_timeout: float) -> tuple[LambdaService, str, Request] | None:
+    """The service, original URL and parsed request when a stub answers this HTTP request
+    (shared by the sync and the aiobotocore answerers); None lets it go on."""
+    service = current()
+    if service is None:
+        return None
+    url = request.url
+    name, qualifier = transport.function_name_from_url(url)
+    if not service.answers(name):
+        return None
+    # Make the request unrecognisable to later before-send handlers (moto's mock_aws).
+    request.url = transport.ANSWERED_URL
+    return service, url, transport.to_request(request, name, qualifier, operation, region,
+                                              read_timeout)
+
+
 def _answerer(operation: str, region: str, read_timeout: float) -> Callable[..., Any]:
     def before_send(request: Any, **_: Any) -> Any:
-        service = current()
-        if service is None:
+        taken = take_request(request, operation, region, read_timeout)
+        if taken is None:
             return None
-        url = request.url
-        name, qualifier = transport.function_name_from_url(url)
-        if not service.answers(name):
-            return None
-        # Make the request unrecognisable to later before-send handlers (moto's mock_aws).
-        request.url = transport.ANSWERED_URL
-        stub_request = transport.to_request(request, name, qualifier, operation, region,
-                                            read_timeout)
+        service, url, stub_request = taken
         try:
             answer = handle(service, stub_request)
         except errors.TransportFault as fault:
