@@ -488,3 +488,26 @@ def test_recursive_loop_allow() -> None:
         response = lam.invoke(FunctionName="loop", Payload=b'{"depth": 1}')
     assert payload(response) == {"reached": 20}
     assert stub["loop"].call_count == 20
+
+
+def test_output_before_the_deadline_stays_in_the_log_on_a_worker_thread() -> None:
+    """Called from a thread other than the main one, the handler runs on a worker: its output
+    before the deadline is still in the timeout's log."""
+    release = threading.Event()
+
+    def slow(event: Any, context: Any) -> Any:
+        print("started the slow part")
+        release.wait(5)
+
+    with stub_lambda() as stub:
+        stub.add_function("slow", slow, timeout=1)
+        box: dict[str, Any] = {}
+        worker = threading.Thread(target=lambda: box.setdefault(
+            "response", client().invoke(FunctionName="slow", LogType="Tail")))
+        worker.start()
+        worker.join(10)
+        release.set()
+    log = stub["slow"].invocations[0].log
+    assert box["response"]["FunctionError"] == "Unhandled"
+    assert "started the slow part\n" in log
+    assert "Task timed out after 1.00 seconds" in log

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from pytest_lambda_stub import stub_lambda
 from pytest_lambda_stub.interception import eventstream
 from tests.clients import Caller, callers
-from tests.helpers import REGION
+from tests.helpers import REGION, client
 
 ACCOUNT = "123456789012"
 make_caller = callers()
@@ -334,3 +334,26 @@ def test_a_corrupt_frame_fails_the_checksum() -> None:
     buffer.add_data(bytes(frame))
     with pytest.raises(ChecksumMismatch):
         list(buffer)
+
+
+def test_chunks_yielded_before_a_failure_are_sent_then_the_error() -> None:
+    """A streaming handler that fails midway: the client has the chunks sent so far, then
+    InvokeComplete with the error (and the invocation records them)."""
+
+    def partial(event: Any, context: Any) -> Any:
+        yield b"first"
+        yield "second"
+        raise RuntimeError("broke midway")
+
+    lam = client()
+    with stub_lambda(functions={"partial": partial}) as stub:
+        response = lam.invoke_with_response_stream(FunctionName="partial")
+        events = list(response["EventStream"])
+    chunks = [e["PayloadChunk"]["Payload"] for e in events if "PayloadChunk" in e]
+    assert chunks == [b"first", b"second"]
+    complete = events[-1]["InvokeComplete"]
+    assert complete["ErrorCode"] == "Unhandled"
+    details = json.loads(complete["ErrorDetails"])
+    assert (details["errorType"], details["errorMessage"]) == ("RuntimeError", "broke midway")
+    assert stub.invocations[0].chunks == (b"first", b"second")
+    assert stub.invocations[0].function_error == "Unhandled"

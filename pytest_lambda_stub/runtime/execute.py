@@ -106,24 +106,32 @@ class _Raw:
     interrupted: bool = False
 
 
-def _call_handler(spec: RunSpec) -> tuple[Any, list[bytes] | None]:
+def _call_handler(spec: RunSpec, streamed: list[bytes]) -> tuple[Any, bool]:
+    """Call the handler; a generator's items go to ``streamed`` as they come (when streaming),
+    so the chunks sent before a failure are kept. Returns (result, whether it streamed)."""
     handler = spec.handler.resolve()
     result = handler(spec.event, spec.context)
     if spec.streaming and inspect.isgenerator(result):
-        return None, [_chunk(item) for item in result]
-    return result, None
+        for item in result:
+            streamed.append(_chunk(item))
+        return None, True
+    return result, False
 
 
-def _run_here(spec: RunSpec, timed: bool = False) -> _Raw:
-    """Run on the current thread with the log captured (``timed``: SIGALRM at the deadline)."""
+def _run_here(spec: RunSpec, timed: bool = False,
+              buffer: _logs.LogBuffer | None = None) -> _Raw:
+    """Run on the current thread with the log captured (``timed``: SIGALRM at the deadline).
+    ``buffer`` lets a caller on another thread read what was printed if it stops waiting."""
     request_id = spec.context.aws_request_id
-    buffer = _logs.LogBuffer(request_id)
+    if buffer is None:
+        buffer = _logs.LogBuffer(request_id)
     previous = _logs.set_buffer(buffer)
     _running.chain = spec.chain
     _logs.route_current_streams()
     saved = _set_environment(spec.environment) if spec.environment else None
     error_payload: dict[str, Any] | None = None
-    chunks: list[bytes] | None = None
+    streamed: list[bytes] = []
+    streaming = False
     body = b""
     started = time.perf_counter()
     interrupted = False
@@ -132,13 +140,13 @@ def _run_here(spec: RunSpec, timed: bool = False) -> _Raw:
             if timed:
                 try:
                     alarm.arm(spec.timeout)
-                    result, chunks = _call_handler(spec)
+                    result, streaming = _call_handler(spec, streamed)
                 finally:
                     alarm.disarm()
             else:
-                result, chunks = _call_handler(spec)
-            if chunks is not None:
-                body = b"".join(chunks)
+                result, streaming = _call_handler(spec, streamed)
+            if streaming:
+                body = b"".join(streamed)
             else:
                 if inspect.iscoroutine(result):
                     result.close()  # never awaited, as on Lambda
@@ -160,6 +168,7 @@ def _run_here(spec: RunSpec, timed: bool = False) -> _Raw:
             _restore_environment(saved)
         _logs.set_buffer(previous)
         _running.chain = ()
+    chunks = streamed if streaming or streamed else None
     if interrupted:
         return _Raw(b"", None, None, buffer.text(), elapsed, None, interrupted=True)
     if error_payload is None and len(body) > RESPONSE_LIMIT:
@@ -197,12 +206,14 @@ def execute(spec: RunSpec, *, init_duration: float | None = None,
         if raw.interrupted:
             printed, raw = raw.log, None
     else:
-        job = POOL.submit(lambda: _run_here(spec))
+        buffer = _logs.LogBuffer(request_id)
+        job = POOL.submit(lambda: _run_here(spec, buffer=buffer))
         if on_late is not None:
             job.on_late = lambda late: on_late(_late_value(late))
         # With a simulated duration the handler's real duration does not count: wait for it.
         if not job.wait(None if simulated is not None else spec.timeout):
             raw = None
+            printed = "".join(list(buffer.parts))  # what it printed before the deadline
         elif job.error is not None:  # not an Exception: KeyboardInterrupt and the like
             raise job.error
         else:
