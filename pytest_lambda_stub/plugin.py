@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -82,17 +83,29 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _ini_keys(config: pytest.Config) -> list[str]:
-    """The keys of the ini file's pytest section. ``config.inicfg`` is deprecated from pytest
-    9.2 (no public replacement lists unknown keys); without it, pytest's own warning about
-    unknown keys remains."""
-    import warnings
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return [str(key) for key in config.inicfg]
-    except Exception:  # pragma: no cover - removed in a later pytest
+    """The keys of the pytest section of the configuration file pytest read (read from the file:
+    pytest has no public API listing unknown keys, and ``config.inicfg`` is deprecated)."""
+    path = config.inipath
+    if path is None or not path.is_file():
         return []
+    if path.suffix == ".toml":
+        if sys.version_info >= (3, 11):
+            import tomllib as toml
+        else:  # pytest itself depends on tomli there
+            import tomli as toml  # type: ignore[import-not-found,unused-ignore]
+        data = toml.loads(path.read_text(encoding="utf-8"))
+        tool = data.get("tool", {}) if path.name == "pyproject.toml" else data
+        section = tool.get("pytest", {})
+        keys = list(section.get("ini_options", {})) + [k for k in section if k != "ini_options"]
+        return [str(key) for key in keys]
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(path, encoding="utf-8")
+    for name in ("pytest", "tool:pytest"):
+        if parser.has_section(name):
+            return list(parser[name])
+    return []
 
 
 def _layered(node: pytest.Item | pytest.Collector) -> tuple[StubOptions, dict[str, Any]]:

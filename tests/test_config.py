@@ -256,3 +256,12 @@ def test_fixture_docstring_shows_in_pytest_fixtures(pytester: pytest.Pytester) -
         "lambda_stub_module [[]module scope[]] -- *",
         "    A LambdaStub active for a whole test module*",
     ])
+
+
+def test_unknown_option_in_pyproject_toml_stops_the_run(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\nlambda_stub_regoin = "eu-west-1"\n')
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert any(line.startswith("ERROR: unknown ini option(s) lambda_stub_regoin; valid")
+               for line in result.stderr.str().splitlines())
