@@ -35,7 +35,7 @@ from botocore.hooks import first_non_none_response
 from ..service import errors
 from ..service.invoke import handle
 from ..service.wire import Answer, Request
-from . import hooks, transport
+from . import hooks, retries, transport
 
 _CLIENT_ATTR = hooks._CLIENT_ATTR
 
@@ -119,14 +119,6 @@ _instant: contextvars.ContextVar[bool] = contextvars.ContextVar("lambda_stub_ins
                                                                default=False)
 
 
-def _instant_service(request_dict: Any) -> Any:
-    """The active service when retries of this request are to be instant, else None."""
-    service = hooks.current()
-    if service is None or not service.options.instant_retries \
-            or not hooks.answered(request_dict):
-        return None
-    return service
-
 
 def _bind_needs_retry(attempts: int, operation_model: Any, request_dict: Any,
                       response: Any = None, caught_exception: Any = None) -> dict[str, Any]:
@@ -140,7 +132,7 @@ def _needs_retry_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any,
     """``AioEndpoint._needs_retry`` without its ``asyncio.sleep`` for requests a stub answers:
     the delay the retry handler asks for is recorded in ``stub.retry_delays``."""
     bound = _bind_needs_retry(*args, **kwargs)
-    service = _instant_service(bound["request_dict"])
+    service = retries.instant_service(bound["request_dict"])
     if service is None:
         return wrapped(*args, **kwargs)
 
@@ -156,8 +148,7 @@ def _needs_retry_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any,
         delay = first_non_none_response(responses)
         if delay is None or delay is False:
             return False
-        with service.lock:
-            service.retry_delays.append(float(delay))
+        retries.record_delay(service, delay)
         return True
 
     return needs_retry()
@@ -166,7 +157,7 @@ def _needs_retry_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any,
 def _send_request_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any,
                           kwargs: Any) -> Any:
     request_dict = args[0] if args else kwargs.get("request_dict")
-    instant = _instant_service(request_dict) is not None
+    instant = retries.instant_service(request_dict) is not None
 
     async def send_request() -> Any:
         token = _instant.set(instant)

@@ -31,7 +31,7 @@ from ..service.wire import Request
 from . import retries, transport
 
 OPERATIONS = ("Invoke", "InvokeWithResponseStream", "InvokeAsync")
-_CONTEXT_KEY = "lambda_stub"
+_CONTEXT_KEY = retries.CONTEXT_KEY
 _CLIENT_ATTR = "_lambda_stub_hooks"
 
 _lock = threading.RLock()
@@ -153,10 +153,6 @@ def _choose_signer(context: dict[str, Any] | None = None, **_: Any) -> Any:
         return botocore.UNSIGNED
     return None
 
-
-def answered(request_dict: dict[str, Any] | None) -> bool:
-    """Whether this request is (being) answered by a stub."""
-    return bool(request_dict and request_dict.get("context", {}).get(_CONTEXT_KEY))
 
 
 def take_request(request: Any, operation: str, region: str,

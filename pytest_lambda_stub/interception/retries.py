@@ -22,21 +22,27 @@ from botocore.hooks import first_non_none_response
 from botocore.retries import bucket
 
 _local = threading.local()
-_CONTEXT_KEY = "lambda_stub"  # set by hooks._decide on requests a stub answers
+CONTEXT_KEY = "lambda_stub"  # in a request's context when a stub answers it (hooks._decide)
 _ATTR = "_needs_retry"
 _originals: dict[tuple[Any, str], Any] = {}
 _hooks: Any = None  # the hooks module, bound at install (it imports this one)
 
 
-def _instant_service(request_dict: Any) -> Any:
+def instant_service(request_dict: Any) -> Any:
     """The active service when retries of this request are to be instant, else None."""
     context = request_dict.get("context") if isinstance(request_dict, dict) else None
-    if not (context and context.get(_CONTEXT_KEY)):
+    if not (context and context.get(CONTEXT_KEY)):
         return None
     service = _hooks.current() if _hooks is not None else None
     if service is None or not service.options.instant_retries:
         return None
     return service
+
+
+def record_delay(service: Any, delay: float) -> None:
+    """A retry delay botocore asked for, recorded (``stub.retry_delays``) instead of slept."""
+    with service.lock:
+        service.retry_delays.append(float(delay))
 
 
 def answered_on_this_thread() -> None:
@@ -54,7 +60,7 @@ def patch_endpoint(endpoint: Any) -> None:
     def needs_retry(attempts: int, operation_model: Any, request_dict: Any,
                     response: Any = None, caught_exception: Any = None) -> Any:
         _local.instant = False
-        service = _instant_service(request_dict)
+        service = instant_service(request_dict)
         if service is None:
             return original(attempts, operation_model, request_dict, response,
                             caught_exception)
@@ -68,8 +74,7 @@ def patch_endpoint(endpoint: Any) -> None:
         delay = first_non_none_response(responses)
         if delay is None or delay is False:
             return False
-        with service.lock:
-            service.retry_delays.append(float(delay))
+        record_delay(service, delay)
         return True
 
     setattr(endpoint, _ATTR, needs_retry)

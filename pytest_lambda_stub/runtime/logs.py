@@ -16,7 +16,6 @@ import logging
 import math
 import sys
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -45,9 +44,6 @@ class LogBuffer:
     def text(self) -> str:
         return "".join(self.parts)
 
-
-def current_buffer() -> LogBuffer | None:
-    return getattr(_local, "buffer", None)
 
 
 def set_buffer(buffer: LogBuffer | None) -> LogBuffer | None:
@@ -212,6 +208,3 @@ def tail(log: str) -> str:
     data = log.encode("utf-8")[-TAIL_BYTES:]
     return base64.b64encode(data).decode("ascii")
 
-
-def now() -> float:
-    return time.perf_counter()
