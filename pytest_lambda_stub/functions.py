@@ -200,7 +200,7 @@ class FakeFunction(AssertionsMixin):
         def refuse(message: str) -> ValueError:
             return ValueError(f"{where}: alias {alias!r}: {message}")
 
-        extra = check_weights(self, keys[0], dict(zip(keys[1:], values[1:])), problem=refuse)
+        extra = check_weights(self, keys[0], dict(zip(keys[1:], values[1:], strict=True)), problem=refuse)
         if extra:
             self.routing[alias] = extra
         return keys[0]

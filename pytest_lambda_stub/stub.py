@@ -19,8 +19,8 @@ from .functions import _MISSING, AliasTarget, FakeFunction, SimulatedDuration, T
 from .options import StubOptions, session_defaults
 from .records import Invocation
 from .runtime.handlers import Handler
-from .service.events import PendingEvent
 from .service.api.calls import ApiCall
+from .service.events import PendingEvent
 from .service.state import LambdaService, SentRecord
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -215,7 +215,7 @@ def parse_params(operation: str, labels: Mapping[str, str], query: str,
     values = parse_qs(query, keep_blank_values=True)
     payload = shape.serialization.get("payload")
     body_members: dict[str, Shape] = {}
-    for name, member in shape.members.items():  # type: ignore[attr-defined]
+    for name, member in shape.members.items():
         location = member.serialization.get("location")
         wire_name = member.serialization.get("name", name)
         if location == "uri":
@@ -291,7 +291,7 @@ def serialise(operation: str, data: Mapping[str, Any], request_id: str) -> Answe
         if data:
             raise AssertionError(f"{operation} has no output, got {sorted(data)}")
         return Answer(status, headers)
-    members = shape.members  # type: ignore[attr-defined]
+    members = shape.members
     unknown = set(data) - set(members)
     if unknown:
         raise AssertionError(f"{operation}: {sorted(unknown)} not in shape {shape.name}")

@@ -204,8 +204,8 @@ def service_error(code: str, fields: Mapping[str, Any] | None = None, *,
     given = dict(fields or {})
     if code == RAW:
         raw: RawAnswer = given["answer"]
-        body = raw.body.encode("utf-8") if isinstance(raw.body, str) else raw.body
-        return ServiceError(RAW, raw.status, {}, raw.headers, raw=body)
+        data = raw.body.encode("utf-8") if isinstance(raw.body, str) else raw.body
+        return ServiceError(RAW, raw.status, {}, raw.headers, raw=data)
     if code in COMMON:
         return common_error(code, given, resource=resource)
     if code in UNMODELED:

@@ -65,7 +65,6 @@ def _handle(service: LambdaService, request: Request, request_id: str,
             validation_message(problems)))
     assert ref is not None
     if ref.region is not None and ref.region != request.region:
-        note_undeclared(service, ref.name, request.region, request.operation)
         _refuse(service, request, request_id, invocation_type, errors.not_found(
             f"Functions from '{ref.region}' are not reachable in this region "
             f"('{request.region}')"), name=ref.name)

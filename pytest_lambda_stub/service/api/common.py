@@ -81,7 +81,6 @@ def find(call: Call, *, member: str = "FunctionName", qualified: bool = True) ->
         raise errors.invalid_parameter(
             f"{call.operation} does not accept a qualified function name: {name}")
     if ref.region is not None and ref.region != region:
-        note_undeclared(service, ref.name, region, call.operation)
         raise errors.not_found(f"Functions from '{ref.region}' are not reachable in this region "
                                f"('{region}')")
     if ref.qualifier is not None and qualifier is not None and ref.qualifier != qualifier:
@@ -133,7 +132,7 @@ def configuration(service: LambdaService, target: Target, version: str,
         "Handler": handler,
         "CodeSize": size,
         "Description": description,
-        "Timeout": int(math.ceil(timeout)),
+        "Timeout": math.ceil(timeout),
         "MemorySize": memory,
         "LastModified": modified,
         "CodeSha256": sha,

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import errors
-from .common import Call, Target, check_range, check_revision, configuration, find, page, \
-    version_of
+from .common import Call, Target, check_range, check_revision, configuration, find, page, version_of
 from .model import code_of, state_of
 
 # UpdateFunctionConfiguration members the emulation applies; the others are refused.
