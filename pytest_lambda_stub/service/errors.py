@@ -138,7 +138,6 @@ def _service_model() -> Any:
     return botocore.session.get_session().get_service_model("lambda")
 
 
-@functools.cache
 class NotEmulatedError(Exception):
     """A Lambda API request the stub does not emulate, refused at once (never sent): the
     message names the operation and how to let it through."""
@@ -149,6 +148,7 @@ class NotEmulatedError(Exception):
         return 501, {"x-amzn-ErrorType": "NotEmulated", "Content-Type": "application/json"}, body
 
 
+@functools.cache
 def modeled_error_codes(operation: str = "Invoke") -> tuple[str, ...]:
     """The error codes the installed botocore models for ``operation``."""
     model = _service_model().operation_model(operation)
