@@ -342,7 +342,7 @@ class LambdaStub:
                 found.append(f"function {name!r} is declared in account {account} but was "
                              f"called in another account {_times(count)}")
         for operation, count in not_emulated:
-            found.append(f"{operation} is not emulated and was refused {_times(count)} (let it "
+            found.append(f"{operation} was refused as not emulated {_times(count)} (let it "
                          f"through with passthrough=[{operation!r}] or moto's mock_aws)")
         undeclared = undeclared + [(name, count) for (name, _), count in undeclared_api]
         if left:

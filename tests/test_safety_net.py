@@ -184,7 +184,7 @@ def test_not_emulated_fails_at_once_with_both_ways_out(endpoint: Endpoint) -> No
     assert "moto's mock_aws" in message
     assert stub.api_calls[-1].operation == "CreateFunction"
     assert stub.api_calls[-1].error == "NotEmulated"
-    assert "CreateFunction is not emulated and was refused once" in str(strict.value)
+    assert "CreateFunction was refused as not emulated once" in str(strict.value)
     assert endpoint.requests == []
 
 

@@ -348,10 +348,10 @@ def answer(service: LambdaService, operation: str, method: str, url: str,
     ``errors.NotEmulatedError`` for an operation the stub does not emulate (its ``wire()``
     gives an HTTP answer for a server).
     """
-    parts = urlsplit(url)
-    labels = _labels(operation, parts.path)
     if operation not in operation_names():
         raise ValueError(f"{operation!r} is not an operation of Lambda's API")
+    parts = urlsplit(url)
+    labels = _labels(operation, parts.path)
     if operation in INVOKE_FAMILY:
         if lets_through(service, operation, labels.get("FunctionName"), source=source):
             return None

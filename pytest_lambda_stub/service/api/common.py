@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ..state import LambdaService
 
 T = TypeVar("T")
+MAX_NAME_LENGTH = 170  # the model's limit for FunctionName (and a function ARN)
 
 
 @dataclasses.dataclass(slots=True)
@@ -74,8 +75,13 @@ def find(call: Call, *, member: str = "FunctionName", qualified: bool = True) ->
     name = str(call.params.get(member, ""))
     qualifier = call.params.get("Qualifier") if qualified else None
     ref = try_parse_function_name(name)
-    if ref is None or not qualifier_is_valid(qualifier):
-        raise errors.validation(validation_message(validation_messages(name, qualifier)))
+    if ref is None or not qualifier_is_valid(qualifier) or len(name) > MAX_NAME_LENGTH:
+        problems = validation_messages(name, qualifier)
+        if len(name) > MAX_NAME_LENGTH:
+            problems.insert(0, f"Value '{name}' at '{member[0].lower()}{member[1:]}' failed to "
+                               f"satisfy constraint: Member must have length less than or "
+                               f"equal to {MAX_NAME_LENGTH}")
+        raise errors.validation(validation_message(problems))
     if not qualified and ref.qualifier is not None and call.operation not in (
             "ListTags", "TagResource", "UntagResource"):
         raise errors.invalid_parameter(
