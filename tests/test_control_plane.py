@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from pytest_lambda_stub import StrictModeError, stub_lambda
+from pytest_lambda_stub import NotEmulatedError, StrictModeError, stub_lambda
+from tests.clients import callers
 from tests.control_shapes import (
     ALWAYS_ALIAS,
     ALWAYS_CONFIGURATION,
@@ -476,3 +477,54 @@ def test_function_declared_in_another_region_is_reported_as_such() -> None:
     assert ("function 'f' is declared in region 'us-west-2' but was called in 'eu-west-1' "
             "2 times") in text
     assert "undeclared" not in text and "did you mean" not in text
+
+
+# -- every kind of client, every entry point ----------------------------------------------------
+
+make_caller = callers()
+
+
+def test_every_client_kind_gets_the_api_and_the_net(make_caller: Any) -> None:
+    caller = make_caller()
+    stub = stub_lambda(seed=2)
+    with pytest.raises(StrictModeError, match="DeleteFunction was refused"), stub:
+        stub.add_function("f", handler, versions={"1": handler, "2": handler},
+                          aliases={"w": {"1": 0.5, "2": 0.5}})
+        config = caller.call("get_function_configuration", FunctionName="f")
+        assert config["FunctionArn"] == f"{ARN}:f"
+        published = caller.call("publish_version", FunctionName="f")
+        assert published["Version"] == "3"
+        executed = {caller.call("invoke", FunctionName="f", Qualifier="w")["ExecutedVersion"]
+                    for _ in range(40)}
+        assert executed == {"1", "2"}
+        with pytest.raises(caller.exceptions.ResourceNotFoundException):
+            caller.call("get_alias", FunctionName="f", Name="nope")
+        with pytest.raises(NotEmulatedError, match="DeleteFunction"):
+            caller.call("delete_function", FunctionName="f")
+    assert [c.operation for c in stub.api_calls] == [
+        "GetFunctionConfiguration", "PublishVersion", "GetAlias", "DeleteFunction"]
+    assert stub.stopped_with[0].startswith("DeleteFunction was refused as not emulated once")
+
+
+def test_fixture_strict_mode_reports_api_calls_and_honours_expect_missing(
+        pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+        import boto3, pytest
+
+        def test_undeclared(lambda_stub):
+            lam = boto3.client("lambda", region_name="eu-west-1")
+            with pytest.raises(lam.exceptions.ResourceNotFoundException):
+                lam.get_function(FunctionName="billing")
+
+        def test_expected_missing(lambda_stub):
+            lambda_stub.expect_missing("billing")
+            lam = boto3.client("lambda", region_name="eu-west-1")
+            with pytest.raises(lam.exceptions.ResourceNotFoundException):
+                lam.list_aliases(FunctionName="billing")
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines([
+        "*undeclared function 'billing' was called by GetFunction once*",
+        "*stub.expect_missing(name)*",
+    ])

@@ -71,9 +71,11 @@ def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[Endpoint]:
 
 
 def lambda_client(endpoint: Endpoint) -> Any:
-    return boto3.client("lambda", region_name=REGION, endpoint_url=endpoint.url,
-                        config=Config(retries={"max_attempts": 1}, read_timeout=5,
-                                      connect_timeout=5))
+    # A session of its own: boto3's default session would keep these credentials for later
+    # tests, which expect none.
+    return boto3.session.Session().client(
+        "lambda", region_name=REGION, endpoint_url=endpoint.url,
+        config=Config(retries={"max_attempts": 1}, read_timeout=5, connect_timeout=5))
 
 
 # -- minimal valid parameters from the input shapes ---------------------------------------------
@@ -235,7 +237,7 @@ def test_under_moto_undeclared_functions_and_other_operations_go_to_moto(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with moto.mock_aws():
-        lam = boto3.client("lambda", region_name=REGION)
+        lam = boto3.session.Session().client("lambda", region_name=REGION)
         with stub_lambda(functions={"f": lambda e, c: "stubbed"}) as stub:
             with pytest.raises(ClientError) as moto_missing:
                 lam.get_function(FunctionName="only-in-moto")

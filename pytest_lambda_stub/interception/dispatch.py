@@ -112,9 +112,13 @@ def route(method: str, path: str) -> tuple[str, dict[str, str]] | None:
     return None
 
 
+@functools.cache
+def _patterns() -> dict[str, re.Pattern[str]]:
+    return {row[1]: row[2] for row in _routes()}
+
+
 def _labels(operation: str, path: str) -> dict[str, str]:
-    pattern = next(row[2] for row in _routes() if row[1] == operation)
-    match = pattern.fullmatch(path)
+    match = _patterns()[operation].fullmatch(path)
     if match is None:
         return {}
     return {label: unquote(value) for label, value in match.groupdict().items()}
