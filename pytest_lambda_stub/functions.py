@@ -17,6 +17,7 @@ from .service.errors import RawAnswer
 from .service.names import function_arn, is_valid_bare_name
 
 _MISSING: Any = object()
+_INVOKE = frozenset({"Invoke"})
 _ALIAS_RE = re.compile(r"(?!^[0-9]+$)[a-zA-Z0-9\-_]+")
 Target = Callable[[dict[str, Any]], Any] | str
 SimulatedDuration = float | int | Callable[[Any], float]
@@ -33,6 +34,7 @@ class ScriptedFailure:
     fields: dict[str, Any]
     remaining: int | None  # None: until cleared
     attempts: frozenset[int] | None  # only these botocore attempt numbers
+    operations: frozenset[str] | None = None  # None: the Invoke family
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -237,7 +239,8 @@ class FakeFunction(AssertionsMixin):
     # -- scripted failures ------------------------------------------------------------------
 
     def fail(self, error: str | type[BaseException] | RawAnswer, *, times: int | None = 1,
-             attempts: Iterable[int] | None = None, **fields: Any) -> FakeFunction:
+             attempts: Iterable[int] | None = None, operations: Iterable[str] | None = None,
+             **fields: Any) -> FakeFunction:
         """Answer the next ``times`` requests (``None``: every request until
         :meth:`clear_failures`) with a service error instead of running the handler.
 
@@ -253,9 +256,25 @@ class FakeFunction(AssertionsMixin):
         ``fields`` set the error shape's members (``Reason=``, ``message=``,
         ``retryAfterSeconds=``...). ``attempts=[1, 2]`` fails only those botocore attempts of
         each call, so a test sees botocore's retry recover.
+
+        The Invoke family is failed unless ``operations=`` names the API operations to fail on
+        this function instead (``["GetFunction", "PublishVersion"]``; ``"Invoke"`` among them
+        keeps the Invoke family); the code must then be an error of each of them.
         """
         from .service import errors
+        from .service.api import failable_operations
 
+        wanted: frozenset[str] | None = None
+        if operations is not None:
+            if isinstance(operations, str):
+                operations = [operations]
+            wanted = frozenset(operations)
+            unknown = sorted(wanted - failable_operations())
+            if unknown or not wanted:
+                raise ValueError(
+                    f"function {self.name!r}: operations= names operations the stub answers "
+                    f"for a function; unknown: {unknown or 'none given'}; valid: "
+                    f"{', '.join(sorted(failable_operations()))}")
         if isinstance(error, errors.RawAnswer):
             if fields:
                 raise TypeError(f"function {self.name!r}: a RawAnswer takes no fields, "
@@ -263,7 +282,8 @@ class FakeFunction(AssertionsMixin):
             code, fields = errors.RAW, {"answer": error}
         else:
             code = _error_code(error)
-            errors.check_code(code, fields)
+            for operation in sorted(wanted or {"Invoke"}):
+                errors.check_code(code, fields, operation)
         if times is not None and (isinstance(times, bool) or not isinstance(times, int)
                                   or times < 1):
             raise ValueError(f"function {self.name!r}: times must be an int >= 1 or None, "
@@ -272,7 +292,8 @@ class FakeFunction(AssertionsMixin):
         if attempt_set is not None and attempts is not None and times == 1:
             times = None  # attempts= scripts every call until cleared
         with self._lock:
-            self._failures.append(ScriptedFailure(code, dict(fields), times, attempt_set))
+            self._failures.append(ScriptedFailure(code, dict(fields), times, attempt_set,
+                                                  wanted))
         return self
 
     def time_out(self, times: int | None = 1) -> FakeFunction:
@@ -293,13 +314,17 @@ class FakeFunction(AssertionsMixin):
 
     # -- used by the service ----------------------------------------------------------------
 
-    def take_failure(self, attempt: int) -> ScriptedFailure | None:
-        """(Used by the service.) The scripted failure for this attempt, consuming one use."""
+    def take_failure(self, attempt: int, operation: str = "Invoke") -> ScriptedFailure | None:
+        """(Used by the service.) The scripted failure for this attempt of ``operation``
+        (any of the Invoke family is ``"Invoke"``), consuming one use."""
         if not self._failures:
             return None
         with self._lock:
             for failure in self._failures:
                 if failure.attempts is not None and attempt not in failure.attempts:
+                    continue
+                if (failure.operations or _INVOKE) and operation not in (
+                        failure.operations or _INVOKE):
                     continue
                 if failure.remaining is not None:
                     failure.remaining -= 1

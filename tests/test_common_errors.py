@@ -172,3 +172,52 @@ def test_raw_payload_through_an_async_invoke_and_a_json_one_unchanged() -> None:
 def test_raw_payload_refuses_bad_input(bad: Any) -> None:
     with pytest.raises(TypeError, match="RawPayload"):
         bad()
+
+
+# -- failing the API around Invoke ----------------------------------------------------------
+
+def test_fail_with_operations_fails_those_api_calls_and_not_invoke() -> None:
+    lam = client(retries={"total_max_attempts": 1, "mode": "standard"})
+    with stub_lambda(functions={"f": echo}) as stub:
+        stub["f"].fail("AccessDeniedException", operations=["GetFunction", "PublishVersion"],
+                       times=None)
+        with pytest.raises(ClientError) as denied:
+            lam.get_function(FunctionName="f")
+        with pytest.raises(ClientError):
+            lam.publish_version(FunctionName="f")
+        assert lam.invoke(FunctionName="f", Payload=b"1")["StatusCode"] == 200
+        assert lam.get_function_configuration(FunctionName="f")["FunctionName"] == "f"
+        stub["f"].clear_failures()
+        assert lam.get_function(FunctionName="f")["Configuration"]["FunctionName"] == "f"
+    assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert denied.value.response["Error"]["Message"] == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/lambda-stub-caller is not authorized to perform: "
+        f"lambda:GetFunction on resource: {ARN}:f because no identity-based policy allows the "
+        f"lambda:GetFunction action")
+    assert [(c.operation, c.error) for c in stub.api_calls][:2] == [
+        ("GetFunction", "AccessDeniedException"), ("PublishVersion", "AccessDeniedException")]
+
+
+def test_api_calls_are_retried_by_botocore_like_invokes() -> None:
+    lam = client(retries={"total_max_attempts": 3, "mode": "standard"})
+    with stub_lambda(functions={"f": echo}) as stub:
+        stub["f"].fail("ThrottlingException", operations="ListAliases", times=2)
+        response = lam.list_aliases(FunctionName="f")
+        stub["f"].fail("EndpointConnectionError", operations=["GetAlias"], attempts=[1])
+        with pytest.raises(lam.exceptions.ResourceNotFoundException):
+            lam.get_alias(FunctionName="f", Name="live")  # the retry reaches the service
+    assert response["ResponseMetadata"]["RetryAttempts"] == 2
+    assert len(stub.retry_delays) == 3
+    assert [c.error for c in stub.api_calls] == [
+        "ThrottlingException", "ThrottlingException", None, "EndpointConnectionError",
+        "ResourceNotFoundException"]
+
+
+def test_fail_operations_refuses_unknown_operations_and_foreign_codes() -> None:
+    with stub_lambda(functions={"f": echo}) as stub:
+        with pytest.raises(ValueError, match="unknown: \\['CreateFunction'\\]"):
+            stub["f"].fail("ThrottlingException", operations=["CreateFunction"])
+        with pytest.raises(ValueError, match="not an error of Lambda's GetFunction"):
+            stub["f"].fail("EC2ThrottledException", operations=["GetFunction"])
+        with pytest.raises(ValueError, match="none given"):
+            stub["f"].fail("ThrottlingException", operations=[])

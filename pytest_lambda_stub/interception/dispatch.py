@@ -375,10 +375,22 @@ def answer(service: LambdaService, operation: str, method: str, url: str,
     status = int(operation_model(operation).http.get("responseCode", 200))
     try:
         data = api.call(service, operation, params, region, request_id,
-                        success_status=status, source=source)
+                        success_status=status, attempt=_attempt(headers), source=source)
     except errors.ServiceError as error:
         return _error_answer(error, request_id)
     return serialise(operation, data, request_id)
+
+
+def _attempt(headers: Mapping[str, Any]) -> int:
+    """botocore's attempt number (its ``amz-sdk-request`` header), 1 when absent."""
+    for key, value in headers.items():
+        if key.lower() == "amz-sdk-request":
+            text = value.decode() if isinstance(value, bytes) else str(value)
+            for item in text.split(";"):
+                field, _, number = item.strip().partition("=")
+                if field == "attempt" and number.isdigit():
+                    return int(number)
+    return 1
 
 
 def _text_headers(headers: Mapping[str, Any]) -> dict[str, str]:

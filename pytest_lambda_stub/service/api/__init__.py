@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from . import concurrency, functions, invoke_config, tags, versions
+from ..names import function_arn
 from .calls import ApiCall
 from .common import Call
 
@@ -53,6 +54,12 @@ OPERATIONS: Mapping[str, Operation] = {
 INVOKE_FAMILY = ("Invoke", "InvokeWithResponseStream", "InvokeAsync")
 
 
+def failable_operations() -> frozenset[str]:
+    """Operations ``FakeFunction.fail(operations=...)`` can script: those naming a function
+    (``"Invoke"`` stands for the Invoke family)."""
+    return frozenset(set(OPERATIONS) - {"ListFunctions", "GetAccountSettings"}) | {"Invoke"}
+
+
 def _bare(name: str) -> str:
     return name.split(":function:")[-1].split(":")[0]
 
@@ -64,7 +71,7 @@ def is_known(service: LambdaService, function_name: str) -> bool:
 
 
 def call(service: LambdaService, operation: str, params: dict[str, Any], region: str,
-         request_id: str, *, success_status: int = 200,
+         request_id: str, *, success_status: int = 200, attempt: int = 1,
          source: str = "in-process") -> dict[str, Any]:
     """Answer one control-plane operation: the output members by name. Raises
     ``errors.ServiceError`` for an error answer, ``errors.NotEmulatedError`` for a request the
@@ -73,7 +80,11 @@ def call(service: LambdaService, operation: str, params: dict[str, Any], region:
     name = _bare(name) if isinstance(name, str) else None
     status, code = success_status, None
     try:
+        scripted_failure(service, operation, name, region, attempt)
         return OPERATIONS[operation](Call(service, operation, params, region))
+    except errors.TransportFault as fault:
+        status, code = 0, fault.name
+        raise
     except errors.ServiceError as error:
         status, code = error.status, error.code
         raise
@@ -85,6 +96,26 @@ def call(service: LambdaService, operation: str, params: dict[str, Any], region:
     finally:
         _record(service, ApiCall(operation, name, params, status, code, request_id, region,
                                  source))
+
+
+def scripted_failure(service: LambdaService, operation: str, name: str | None, region: str,
+                     attempt: int) -> None:
+    """Raise the failure scripted with ``fail(operations=[...])`` for this call, if any."""
+    if name is None or name not in service.functions:
+        return
+    function = service.lookup(name, region, None)
+    if function is None:
+        return
+    failure = function.take_failure(attempt, operation)
+    if failure is None:
+        return
+    if failure.code in errors.TRANSPORT_FAULTS:
+        raise errors.TransportFault(failure.code)
+    arn = function_arn(function.region or region, function.account_id, function.name)
+    fields = dict(failure.fields)
+    if failure.code == "AccessDeniedException":
+        fields.setdefault("action", f"lambda:{operation}")
+    raise errors.service_error(failure.code, fields, resource=arn)
 
 
 def _record(service: LambdaService, record: ApiCall) -> None:
