@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
-from . import concurrency, functions, invoke_config, tags, versions
 from ..names import function_arn
+from . import concurrency, functions, invoke_config, tags, versions
 from .calls import ApiCall
 from .common import Call
 
