@@ -305,3 +305,30 @@ def test_a_handler_can_call_the_api_about_itself() -> None:
         stub.add_function("self-aware", introspect, timeout=42)
         assert json.loads(lam.invoke(FunctionName="self-aware")["Payload"].read()) == 42
         assert lam.list_tags(Resource=f"{ARN}:self-aware")["Tags"] == {"seen": "yes"}
+
+
+def test_start_and_stop_on_other_threads_leave_nothing_behind() -> None:
+    lam = client()
+    stub = stub_lambda(functions={"f": echo})
+    for _ in range(10):
+        starter = threading.Thread(target=stub.start)
+        starter.start()
+        starter.join(30)
+        assert lam.get_function(FunctionName="f")["Configuration"]["FunctionName"] == "f"
+        stopper = threading.Thread(target=stub.stop)
+        stopper.start()
+        stopper.join(30)
+        assert not stub.active
+    with pytest.raises(Exception, match="credentials"):
+        lam.list_functions()
+
+
+def test_raw_payload_through_a_response_stream() -> None:
+    from pytest_lambda_stub import RawPayload
+
+    lam = client()
+    with stub_lambda(functions={"f": lambda e, c: RawPayload(b"<not json>")}):
+        events = list(lam.invoke_with_response_stream(FunctionName="f")["EventStream"])
+    chunks = [e["PayloadChunk"]["Payload"] for e in events if "PayloadChunk" in e]
+    assert b"".join(chunks) == b"<not json>"
+    assert events[-1]["InvokeComplete"] == {}

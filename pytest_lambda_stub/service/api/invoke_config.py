@@ -44,8 +44,10 @@ def _render(call: Call, target: Target) -> dict[str, Any]:
         destinations["OnSuccess"] = _destination(target, function.on_success)
     if function.on_failure is not None:
         destinations["OnFailure"] = _destination(target, function.on_failure)
+    if not state.event_invoke_modified:  # declared: as of the first time it is reported
+        state.event_invoke_modified = call.service.clock.now()
     return {
-        "LastModified": state.event_invoke_modified or call.service.clock.now(),
+        "LastModified": state.event_invoke_modified,
         "FunctionArn": target.arn(target.qualifier or "$LATEST"),
         "MaximumRetryAttempts": function.maximum_retry_attempts,
         "MaximumEventAgeInSeconds": function.maximum_event_age,
