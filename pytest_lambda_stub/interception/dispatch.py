@@ -347,10 +347,15 @@ def answer(service: LambdaService, operation: str, method: str, url: str,
            read_timeout: float | None, *, source: str = IN_PROCESS) -> Answer | None:
     """Answer one Lambda API request from the service.
 
+    ``url`` is the request's URL (or only its path and query); ``headers`` its headers (any
+    case, str or bytes values); ``body`` its raw body. ``source`` is recorded in
+    ``ApiCall.source``; moto's ``mock_aws`` is consulted only for ``"in-process"`` requests.
+
     Returns None when the stub lets the request through (the ``passthrough`` option, or moto's
     ``mock_aws``); raises ``errors.TransportFault`` for a scripted network fault and
     ``errors.NotEmulatedError`` for an operation the stub does not emulate (its ``wire()``
-    gives an HTTP answer for a server).
+    gives an HTTP answer for a server). A streaming answer (``InvokeWithResponseStream``) has
+    ``chunks`` and ``complete`` instead of a body: ``transport.stream_frames`` frames it.
     """
     if operation not in operation_names():
         raise ValueError(f"{operation!r} is not an operation of Lambda's API")
