@@ -15,11 +15,18 @@ if TYPE_CHECKING:
     from .options import OptionError, StubOptions
     from .records import Invocation
     from .runtime.context import ClientContext, CognitoIdentity, LambdaContext
+    from .runtime.raw import RawPayload
+    from .service.api.calls import ApiCall
+    from .service.errors import NotEmulatedError, RawAnswer
     from .service.events import PendingEvent
     from .service.state import SentRecord
     from .stub import LambdaStub, StrictModeError, stub_lambda
 
 _WHERE = {
+    "ApiCall": ".service.api.calls",
+    "NotEmulatedError": ".service.errors",
+    "RawAnswer": ".service.errors",
+    "RawPayload": ".runtime.raw",
     "ClientContext": ".runtime.context",
     "CognitoIdentity": ".runtime.context",
     "FakeFunction": ".functions",
@@ -35,6 +42,7 @@ _WHERE = {
     "stub_lambda": ".stub",
 }
 __all__ = [
+    "ApiCall",
     "ClientContext",
     "CognitoIdentity",
     "FakeFunction",
@@ -42,8 +50,11 @@ __all__ = [
     "LambdaContext",
     "LambdaStub",
     "LateResult",
+    "NotEmulatedError",
     "OptionError",
     "PendingEvent",
+    "RawAnswer",
+    "RawPayload",
     "SentRecord",
     "StrictModeError",
     "StubOptions",

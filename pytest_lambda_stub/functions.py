@@ -13,12 +13,17 @@ from .assertions import AssertionsMixin
 from .records import Invocation
 from .runtime.context import make_log_stream_name
 from .runtime.handlers import Handler, HandlerRef
+from .service.errors import RawAnswer
 from .service.names import function_arn, is_valid_bare_name
 
 _MISSING: Any = object()
+_INVOKE = frozenset({"Invoke"})
 _ALIAS_RE = re.compile(r"(?!^[0-9]+$)[a-zA-Z0-9\-_]+")
 Target = Callable[[dict[str, Any]], Any] | str
 SimulatedDuration = float | int | Callable[[Any], float]
+# An alias points to a version, or weighs versions: {"1": 0.9, "2": 0.1} (the first is the
+# alias's FunctionVersion, the other its AdditionalVersionWeights, as in RoutingConfig).
+AliasTarget = str | int | Mapping[str | int, float]
 
 
 @dataclasses.dataclass(slots=True)
@@ -29,6 +34,7 @@ class ScriptedFailure:
     fields: dict[str, Any]
     remaining: int | None  # None: until cleared
     attempts: frozenset[int] | None  # only these botocore attempt numbers
+    operations: frozenset[str] | None = None  # None: the Invoke family
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -56,7 +62,7 @@ class FakeFunction(AssertionsMixin):
         timeout: float = 3,
         memory_size: int = 128,
         versions: Mapping[str | int, Handler | str] | None = None,
-        aliases: Mapping[str, str | int] | None = None,
+        aliases: Mapping[str, AliasTarget] | None = None,
         environment: Mapping[str, str] | None = None,
         region: str | None = None,
         account_id: str | None = None,
@@ -149,10 +155,13 @@ class FakeFunction(AssertionsMixin):
                                  f"got {version!r}")
             self.versions[key] = HandlerRef(version_handler)
         self.aliases: dict[str, str] = {}
+        self.routing: dict[str, dict[str, float]] = {}  # weighted aliases: extra version -> weight
         for alias, target_version in (aliases or {}).items():
             if not isinstance(alias, str) or _ALIAS_RE.fullmatch(alias) is None:
                 raise ValueError(f"{where}: alias names are letters, digits, '-' or '_' and not "
                                  f"only digits; got {alias!r}")
+            if isinstance(target_version, Mapping):
+                target_version = self._weighted(where, alias, target_version)
             target_key = str(target_version)
             if target_key not in self.versions:
                 raise ValueError(
@@ -171,6 +180,32 @@ class FakeFunction(AssertionsMixin):
         self.running = 0
         self.late_results: list[LateResult] = []
         self._last_region: str | None = None
+
+    def _weighted(self, where: str, alias: str, weights: Mapping[Any, Any]) -> str:
+        """A weighted alias declared as {primary: weight, extra: weight}: the primary version."""
+        from .service.api.versions import check_weights
+
+        keys = [str(version) for version in weights]
+        if len(keys) not in (1, 2):
+            raise ValueError(f"{where}: weighted alias {alias!r} names one or two versions "
+                             f"(its version, then one with a weight), got {keys}")
+        values = list(weights.values())
+        if any(isinstance(w, bool) or not isinstance(w, (int, float)) for w in values) \
+                or abs(sum(values) - 1) > 1e-9:
+            raise ValueError(f"{where}: the weights of alias {alias!r} must be numbers adding "
+                             f"up to 1, got {dict(weights)!r}")
+        for key in keys:
+            if key not in self.versions:
+                raise ValueError(f"{where}: alias {alias!r} weighs version {key!r}, which is not "
+                                 f"declared; declared versions: {', '.join(sorted(self.versions))}")
+
+        def refuse(message: str) -> ValueError:
+            return ValueError(f"{where}: alias {alias!r}: {message}")
+
+        extra = check_weights(self, keys[0], dict(zip(keys[1:], values[1:], strict=True)), problem=refuse)
+        if extra:
+            self.routing[alias] = extra
+        return keys[0]
 
     # -- what tests read -------------------------------------------------------------------
 
@@ -203,23 +238,52 @@ class FakeFunction(AssertionsMixin):
 
     # -- scripted failures ------------------------------------------------------------------
 
-    def fail(self, error: str | type[BaseException], *, times: int | None = 1,
-             attempts: Iterable[int] | None = None, **fields: Any) -> FakeFunction:
+    def fail(self, error: str | type[BaseException] | RawAnswer, *, times: int | None = 1,
+             attempts: Iterable[int] | None = None, operations: Iterable[str] | None = None,
+             **fields: Any) -> FakeFunction:
         """Answer the next ``times`` requests (``None``: every request until
         :meth:`clear_failures`) with a service error instead of running the handler.
 
         ``error`` is a code (``"TooManyRequestsException"``) or a class from a client
         (``client.exceptions.TooManyRequestsException``); every error botocore models for Invoke
-        works, plus ``ValidationException``, ``RequestEntityTooLargeException`` and the transport
-        faults ``EndpointConnectionError``, ``ReadTimeoutError`` and ``ConnectionClosedError``.
+        works, plus ``ValidationException``, ``RequestEntityTooLargeException``, the errors
+        every AWS operation can return (``AccessDeniedException`` with ``identity=``,
+        ``UnrecognizedClientException``, ``InvalidSignatureException``,
+        ``ExpiredTokenException``, ``IncompleteSignature``, ``ThrottlingException``,
+        ``InternalFailure``, ``ServiceUnavailable``), the transport faults
+        ``EndpointConnectionError``, ``ReadTimeoutError`` and ``ConnectionClosedError``, and a
+        :class:`RawAnswer` (status, body, headers sent exactly as given).
         ``fields`` set the error shape's members (``Reason=``, ``message=``,
         ``retryAfterSeconds=``...). ``attempts=[1, 2]`` fails only those botocore attempts of
         each call, so a test sees botocore's retry recover.
+
+        The Invoke family is failed unless ``operations=`` names the API operations to fail on
+        this function instead (``["GetFunction", "PublishVersion"]``; ``"Invoke"`` among them
+        keeps the Invoke family); the code must then be an error of each of them.
         """
         from .service import errors
+        from .service.api import failable_operations
 
-        code = _error_code(error)
-        errors.check_code(code, fields)
+        wanted: frozenset[str] | None = None
+        if operations is not None:
+            if isinstance(operations, str):
+                operations = [operations]
+            wanted = frozenset(operations)
+            unknown = sorted(wanted - failable_operations())
+            if unknown or not wanted:
+                raise ValueError(
+                    f"function {self.name!r}: operations= names operations the stub answers "
+                    f"for a function; unknown: {unknown or 'none given'}; valid: "
+                    f"{', '.join(sorted(failable_operations()))}")
+        if isinstance(error, errors.RawAnswer):
+            if fields:
+                raise TypeError(f"function {self.name!r}: a RawAnswer takes no fields, "
+                                f"got {sorted(fields)}")
+            code, fields = errors.RAW, {"answer": error}
+        else:
+            code = _error_code(error)
+            for operation in sorted(wanted or {"Invoke"}):
+                errors.check_code(code, fields, operation)
         if times is not None and (isinstance(times, bool) or not isinstance(times, int)
                                   or times < 1):
             raise ValueError(f"function {self.name!r}: times must be an int >= 1 or None, "
@@ -228,7 +292,8 @@ class FakeFunction(AssertionsMixin):
         if attempt_set is not None and attempts is not None and times == 1:
             times = None  # attempts= scripts every call until cleared
         with self._lock:
-            self._failures.append(ScriptedFailure(code, dict(fields), times, attempt_set))
+            self._failures.append(ScriptedFailure(code, dict(fields), times, attempt_set,
+                                                  wanted))
         return self
 
     def time_out(self, times: int | None = 1) -> FakeFunction:
@@ -249,13 +314,17 @@ class FakeFunction(AssertionsMixin):
 
     # -- used by the service ----------------------------------------------------------------
 
-    def take_failure(self, attempt: int) -> ScriptedFailure | None:
-        """(Used by the service.) The scripted failure for this attempt, consuming one use."""
+    def take_failure(self, attempt: int, operation: str = "Invoke") -> ScriptedFailure | None:
+        """(Used by the service.) The scripted failure for this attempt of ``operation``
+        (any of the Invoke family is ``"Invoke"``), consuming one use."""
         if not self._failures:
             return None
         with self._lock:
             for failure in self._failures:
                 if failure.attempts is not None and attempt not in failure.attempts:
+                    continue
+                if (failure.operations or _INVOKE) and operation not in (
+                        failure.operations or _INVOKE):
                     continue
                 if failure.remaining is not None:
                     failure.remaining -= 1

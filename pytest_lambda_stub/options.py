@@ -28,14 +28,15 @@ class StubOptions:
 
     - ``strict``: report Invokes of undeclared functions (and events left queued) when the stub
       stops, failing the test even when the code under test swallowed the error.
-    - ``passthrough``: function names (or ``True`` for all) whose Invokes the stub leaves alone,
-      so they go on to wherever botocore would send them.
+    - ``passthrough``: function names, or Lambda operation names (``"CreateFunction"`` or
+      ``"create_function"``), or ``True`` for all, whose calls the stub leaves alone, so they
+      go on to wherever botocore would send them.
     - ``account_id``: the 12-digit account of declared functions.
     - ``region``: the only region the stub answers in; ``None`` answers in every region.
     - ``instant_retries``: botocore's retry delays are recorded, not slept.
     - ``event_delivery``: ``"immediate"``, ``"manual"`` or ``"background"`` for ``Event`` invokes.
     - ``report``: when pytest's report gets a "lambda invocations" section.
-    - ``seed``: seeds the randomness of ``duplicate_delivery``.
+    - ``seed``: seeds the randomness of ``duplicate_delivery`` and of weighted aliases.
     - ``account_concurrency``: account-wide concurrent executions before throttling.
     """
 

@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
-from .functions import _MISSING, FakeFunction, SimulatedDuration, Target
+from .functions import _MISSING, AliasTarget, FakeFunction, SimulatedDuration, Target
 from .options import StubOptions, session_defaults
 from .records import Invocation
 from .runtime.handlers import Handler
+from .service.api.calls import ApiCall
 from .service.events import PendingEvent
 from .service.state import LambdaService, SentRecord
 
@@ -73,7 +74,7 @@ class LambdaStub:
         timeout: float = 3,
         memory_size: int = 128,
         versions: Mapping[str | int, Handler | str] | None = None,
-        aliases: Mapping[str, str | int] | None = None,
+        aliases: Mapping[str, AliasTarget] | None = None,
         environment: Mapping[str, str] | None = None,
         region: str | None = None,
         account_id: str | None = None,
@@ -92,7 +93,9 @@ class LambdaStub:
         ``handler`` is a callable ``(event, context)`` or a dotted ``"package.module.function"``
         path, imported on first invocation as Lambda's Handler setting; ``returns=`` declares a
         fixed result instead. ``versions={"1": handler_v1}`` and ``aliases={"live": "1"}``
-        declare published versions and aliases (the plain handler is ``$LATEST``).
+        declare published versions and aliases (the plain handler is ``$LATEST``);
+        ``aliases={"live": {"1": 0.9, "2": 0.1}}`` declares a weighted alias (version 1, and
+        version 2 with weight 0.1, as RoutingConfig's AdditionalVersionWeights).
 
         ``environment`` is set in ``os.environ`` while the handler runs and restored after:
         ``os.environ`` is process-wide, so other threads see it meanwhile. Lambda's reserved
@@ -180,6 +183,50 @@ class LambdaStub:
         with self._service.lock:
             return [s for s in self._service.sent if s.kind == "dead_letter"]
 
+    @property
+    def api_calls(self) -> list[ApiCall]:
+        """Every Lambda API call other than the Invoke family the stub answered or refused
+        (``GetFunction``, ``PublishVersion``...), in order."""
+        with self._service.lock:
+            return list(self._service.api_calls)
+
+    def expect_missing(self, *names: str) -> LambdaStub:
+        """Say these functions are meant not to exist: requests for them are answered
+        ``ResourceNotFoundException`` (every operation) and strict mode does not report them."""
+        for name in names:
+            if not isinstance(name, str) or not name:
+                raise TypeError(f"expect_missing takes function names, not {name!r}")
+            if name in self._service.functions:
+                raise ValueError(f"function {name!r} is declared: it cannot also be expected "
+                                 f"to be missing")
+        with self._service.lock:
+            self._service.missing.update(names)
+        return self
+
+    def assert_api_called(self, operation: str, function_name: str | None = None,
+                          **params: Any) -> ApiCall:
+        """Assert an API call of ``operation`` was made (on ``function_name``, with these
+        parameters among its own); return the last such call."""
+        __tracebackhide__ = True
+        calls = self.api_calls
+        for call in reversed(calls):
+            if call.operation == operation and _api_matches(call, function_name, params):
+                return call
+        wanted = _describe_api(operation, function_name, params)
+        made = "\n  ".join(c.summary() for c in calls) or "none"
+        raise AssertionError(f"expected {wanted}, but it was not made; API calls made:\n  {made}")
+
+    def assert_api_not_called(self, operation: str, function_name: str | None = None,
+                              **params: Any) -> None:
+        """Assert no API call of ``operation`` (on ``function_name``, with these parameters)."""
+        __tracebackhide__ = True
+        found = [c for c in self.api_calls
+                 if c.operation == operation and _api_matches(c, function_name, params)]
+        if found:
+            listed = "\n  ".join(c.summary() for c in found)
+            raise AssertionError(f"expected no {_describe_api(operation, function_name, params)}"
+                                 f", but {len(found)} were made:\n  {listed}")
+
     # -- asynchronous delivery -----------------------------------------------------------------
 
     @property
@@ -266,11 +313,38 @@ class LambdaStub:
         found: list[str] = []
         declared = sorted(self._service.functions)
         undeclared = sorted(self.undeclared_calls.items())
+        service = self._service
+        missing = service.missing
+        undeclared = [(name, count) for name, count in undeclared if name not in missing]
+        with service.lock:
+            undeclared_api = sorted((k, v) for k, v in service.undeclared_api.items()
+                                    if k[0] not in missing)
+            wrong_region = sorted(service.wrong_region.items())
+            not_emulated = sorted(service.not_emulated.items())
         for name, count in undeclared:
-            times = "once" if count == 1 else f"{count} times"
             close = difflib.get_close_matches(name, declared, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            found.append(f"undeclared function {name!r} was invoked {times}{hint}")
+            found.append(f"undeclared function {name!r} was invoked {_times(count)}{hint}")
+        for (name, operation), count in undeclared_api:
+            close = difflib.get_close_matches(name, declared, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            found.append(f"undeclared function {name!r} was called by {operation} "
+                         f"{_times(count)}{hint}")
+        for (name, region), count in wrong_region:
+            function = service.functions.get(name)
+            home = (function.region if function else None) or service.options.region
+            if home is not None and home != region:
+                found.append(f"function {name!r} is declared in region {home!r} but was called "
+                             f"in {region!r} {_times(count)} (declare it with region={region!r}"
+                             f", or call it in {home!r})")
+            else:
+                account = function.account_id if function else "?"
+                found.append(f"function {name!r} is declared in account {account} but was "
+                             f"called in another account {_times(count)}")
+        for operation, count in not_emulated:
+            found.append(f"{operation} was refused as not emulated {_times(count)} (let it "
+                         f"through with passthrough=[{operation!r}] or moto's mock_aws)")
+        undeclared = undeclared + [(name, count) for (name, _), count in undeclared_api]
         if left:
             counts: dict[str, int] = {}
             for event in left:
@@ -281,8 +355,9 @@ class LambdaStub:
             return []
         found.append(f"declared functions: {', '.join(map(repr, declared)) or 'none'}")
         if undeclared:
-            found.append("declare them (stub.add_function(name, handler)), or let them reach "
-                         "AWS with passthrough=[name]")
+            found.append("declare them (stub.add_function(name, handler)), say they are meant "
+                         "to be missing (stub.expect_missing(name)), or let them reach AWS with "
+                         "passthrough=[name]")
         if left:
             found.append("deliver queued events with stub.drain() (or stub.wait_idle() with "
                          "event_delivery='background')")
@@ -370,6 +445,22 @@ def stub_lambda(functions: Any = None, **options: Any) -> Any:
     if callable(functions) and not isinstance(functions, Mapping):
         return LambdaStub()(functions)
     return LambdaStub(functions, **options)
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
+
+
+def _api_matches(call: ApiCall, function_name: str | None, params: Mapping[str, Any]) -> bool:
+    if function_name is not None and call.function_name != function_name:
+        return False
+    return all(call.params.get(key) == value for key, value in params.items())
+
+
+def _describe_api(operation: str, function_name: str | None, params: Mapping[str, Any]) -> str:
+    target = f" on {function_name!r}" if function_name else ""
+    given = f" with {params!r}" if params else ""
+    return f"a {operation} call{target}{given}"
 
 
 def decorator_stub(function: Any) -> LambdaStub | None:

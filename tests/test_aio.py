@@ -251,7 +251,7 @@ def test_after_stop_nothing_answers(make_caller: MakeCaller) -> None:
 
 def test_passthrough_names_and_other_operations_go_on(make_caller: MakeCaller) -> None:
     lam = make_caller()
-    with stub_lambda(functions={"f": echo}, passthrough=["real"]) as stub:
+    with stub_lambda(functions={"f": echo}, passthrough=["real", "ListFunctions"]) as stub:
         with pytest.raises(NoCredentialsError):
             lam.call("invoke", FunctionName="real")
         with pytest.raises(NoCredentialsError):

@@ -581,11 +581,10 @@ def test_passthrough_names_go_on_to_botocore() -> None:
     assert [r.function_name for r in stub.invocations] == ["f"]
 
 
-def test_other_lambda_operations_are_untouched() -> None:
+def test_other_lambda_operations_are_answered_not_sent() -> None:
     lam = client()
     with stub_lambda(functions={"f": echo}):
-        with pytest.raises(Exception, match="credentials"):
-            lam.list_functions()
+        assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == ["f"]
 
 
 # -- moto ---------------------------------------------------------------------------------------
@@ -603,7 +602,11 @@ def test_works_next_to_motos_mock_aws() -> None:
             with stub_lambda(functions={"f": lambda e, c: "stubbed"}) as stub:
                 assert payload(lam.invoke(FunctionName="f")) == "stubbed"
                 s3.put_object(Bucket="stub-test-bucket", Key="k", Body=b"v")
-                assert lam.list_functions()["Functions"] == []  # moto answers the rest
+                # The stub answers the API for declared functions; moto answers the rest.
+                assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == ["f"]
+                with pytest.raises(lam.exceptions.ResourceNotFoundException):
+                    lam.get_function(FunctionName="declared-in-moto-only")
+                assert stub.api_calls[-1].operation == "ListFunctions"  # moto answered the last
             assert s3.get_object(Bucket="stub-test-bucket", Key="k")["Body"].read() == b"v"
             assert stub["f"].call_count == 1
     finally:

@@ -212,7 +212,8 @@ def test_strict_teardown_failure_names_counts_lists_suggests_and_relaxes(
         "  undeclared function 'resize-imag' was invoked 2 times (did you mean 'resize-image'?)",
         "  1 event(s) left queued, never delivered: thumbnail (1)",
         "  declared functions: 'resize-image', 'thumbnail'",
-        "  declare them (stub.add_function(name, handler)), or let them reach AWS with "
+        "  declare them (stub.add_function(name, handler)), say they are meant to be missing "
+        "(stub.expect_missing(name)), or let them reach AWS with "
         "passthrough=[name]",
         "  deliver queued events with stub.drain() (or stub.wait_idle() with "
         "event_delivery='background')",
@@ -236,5 +237,5 @@ def test_strict_context_manager_error_has_the_same_text() -> None:
         lambda_stub strict mode:
           undeclared function 'audit' was invoked once
           declared functions: 'billing'
-          declare them (stub.add_function(name, handler)), or let them reach AWS with passthrough=[name]
+          declare them (stub.add_function(name, handler)), say they are meant to be missing (stub.expect_missing(name)), or let them reach AWS with passthrough=[name]
           or relax the check: strict=False (@pytest.mark.lambda_stub(strict=False), stub_lambda(strict=False), or lambda_stub_strict = false in the ini file)""")

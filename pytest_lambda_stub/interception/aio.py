@@ -5,7 +5,8 @@ this module raises ``ImportError`` and ``hooks`` skips it, at no cost).
 
 - ``AioBaseClient._make_api_call`` is aiobotocore's own coroutine (it does not call
   botocore's): it is wrapped too, and the first call a Lambda client makes installs the same
-  decide / choose-signer handlers as for sync clients, plus an async ``before-send`` answer.
+  decide / choose-signer handlers as for sync clients (every Lambda operation), plus an async
+  ``before-send`` answer (``dispatch.answer``, run in a worker thread).
 - The answer is an ``AioAWSResponse`` whose raw body has what aiobotocore reads from aiohttp
   (``await read()``, ``content.read(n)``, ``content.at_eof()``, ``content.iter_chunks()``), so
   aiobotocore's own parsers, modeled exceptions, retry handler and event-stream reader run.
@@ -33,8 +34,7 @@ from aiobotocore.retries import bucket as _aio_bucket
 from botocore.hooks import first_non_none_response
 
 from ..service import errors
-from ..service.invoke import handle
-from ..service.wire import Answer, Request
+from ..service.wire import Answer
 from . import hooks, retries, transport
 
 _CLIENT_ATTR = hooks._CLIENT_ATTR
@@ -79,28 +79,31 @@ def _make_api_call(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs
     return wrapped(*args, **kwargs)
 
 
-async def _off_the_loop(service: Any, request: Request) -> Answer:
+async def _off_the_loop(call: Callable[[], tuple[str, Answer] | None]) -> tuple[str, Answer] | None:
     """Run the service in a worker thread, so the caller's event loop keeps running."""
-    call = functools.partial(handle, service, request)
     try:
         asyncio.get_running_loop()
     except RuntimeError:  # not asyncio (trio, through aiobotocore's httpx/anyio backend)
         to_thread = importlib.import_module("anyio.to_thread")
-        answer: Answer = await to_thread.run_sync(call)
-        return answer
+        taken: tuple[str, Answer] | None = await to_thread.run_sync(call)
+        return taken
     return await asyncio.to_thread(call)
 
 
-def _answerer(operation: str, region: str, read_timeout: float) -> Callable[..., Any]:
-    async def before_send(request: Any, **_: Any) -> Any:
-        taken = hooks.take_request(request, operation, region, read_timeout)
-        if taken is None:
+def _answerer(region: str, read_timeout: float) -> Callable[..., Any]:
+    async def before_send(request: Any, event_name: str = "", **_: Any) -> Any:
+        if hooks.current() is None:
             return None
-        service, url, stub_request = taken
+        url = request.url
         try:
-            answer = await _off_the_loop(service, stub_request)
+            taken = await _off_the_loop(functools.partial(
+                hooks.answer_request, request, hooks.operation_of(event_name), region,
+                read_timeout))
         except errors.TransportFault as fault:
             raise transport.fault(fault.name, url) from None
+        if taken is None:
+            return None
+        url, answer = taken
         headers, parts = transport.to_aio_parts(answer)
         return AioAWSResponse(url, answer.status, headers, transport.AioRawBody(url, parts))
 

@@ -2,12 +2,14 @@
 
 When the first stub starts, ``BaseClient._make_api_call`` is wrapped (with wrapt); the first call
 a Lambda client makes then installs three handlers on that client's own event emitter, once,
-under a lock, and only for the Invoke family:
+under a lock, for every Lambda operation:
 
-- ``before-parameter-build``: decide whether the stub answers (not a passthrough name);
-- ``choose-signer``: answered calls are not signed, so no credentials are needed;
-- ``before-send`` (registered first): answer with a synthesised HTTP response, so botocore's own
-  parser, modeled exceptions and retry handler run as against AWS.
+- ``before-parameter-build``: decide whether the stub takes the request (not let through by
+  the ``passthrough`` option or to moto's ``mock_aws``);
+- ``choose-signer``: taken calls are not signed, so no credentials are needed;
+- ``before-send`` (registered first): answer with a synthesised HTTP response from
+  ``dispatch.answer``, so botocore's own parser, modeled exceptions and retry handler run as
+  against AWS (an operation the stub does not emulate raises ``NotEmulatedError`` there).
 
 This reaches clients created before the stub started and before this package was imported.
 Everything is undone when the last stub stops.
@@ -25,12 +27,10 @@ import wrapt
 from botocore.client import BaseClient
 
 from ..service import errors
-from ..service.invoke import handle
 from ..service.state import LambdaService
-from ..service.wire import Request
-from . import retries, transport
+from ..service.wire import Answer
+from . import dispatch, retries, transport
 
-OPERATIONS = ("Invoke", "InvokeWithResponseStream", "InvokeAsync")
 _CONTEXT_KEY = retries.CONTEXT_KEY
 _CLIENT_ATTR = "_lambda_stub_hooks"
 
@@ -96,7 +96,11 @@ def _make_api_call(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs
     return wrapped(*args, **kwargs)
 
 
-AnswererFactory = Callable[[str, str, float], Callable[..., Any]]
+AnswererFactory = Callable[[str, float], Callable[..., Any]]
+# The three handlers are registered for the service's event prefix (``before-send.lambda``), so
+# they run for every Lambda operation; each learns the operation from the event's name.
+_EVENTS = ("before-parameter-build.lambda", "choose-signer.lambda", "before-send.lambda")
+_UNIQUE_IDS = ("lambda-stub-decide", "lambda-stub-signer", "lambda-stub-send")
 
 
 def ensure_hooked(client: Any, make_answerer: AnswererFactory | None = None) -> None:
@@ -118,33 +122,34 @@ def _hook_client(client: Any, make_answerer: AnswererFactory) -> None:
     read_timeout = getattr(client.meta.config, "read_timeout", None)
     if read_timeout is None:
         read_timeout = transport.DEFAULT_READ_TIMEOUT
-    for operation in OPERATIONS:
-        events.register(f"before-parameter-build.lambda.{operation}", _decide,
-                        unique_id=f"lambda-stub-decide-{operation}")
-        events.register(f"choose-signer.lambda.{operation}", _choose_signer,
-                        unique_id=f"lambda-stub-signer-{operation}")
-        events.register_first(f"before-send.lambda.{operation}",
-                              make_answerer(operation, region, float(read_timeout)),
-                              unique_id=f"lambda-stub-send-{operation}")
+    decide, signer, send = _EVENTS
+    events.register(decide, _decide, unique_id=_UNIQUE_IDS[0])
+    events.register(signer, _choose_signer, unique_id=_UNIQUE_IDS[1])
+    events.register_first(send, make_answerer(region, float(read_timeout)),
+                          unique_id=_UNIQUE_IDS[2])
     _hooked.add(client)
 
 
 def _unhook_client(client: Any) -> None:
     retries.unpatch_endpoint(client._endpoint)
     events = client.meta.events
-    for operation in OPERATIONS:
-        events.unregister(f"before-parameter-build.lambda.{operation}",
-                          unique_id=f"lambda-stub-decide-{operation}")
-        events.unregister(f"choose-signer.lambda.{operation}",
-                          unique_id=f"lambda-stub-signer-{operation}")
-        events.unregister(f"before-send.lambda.{operation}",
-                          unique_id=f"lambda-stub-send-{operation}")
+    for event, unique_id in zip(_EVENTS, _UNIQUE_IDS, strict=True):
+        events.unregister(event, unique_id=unique_id)
     client.__dict__.pop(_CLIENT_ATTR, None)
 
 
-def _decide(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+def operation_of(event_name: str) -> str:
+    """The operation of a Lambda event name (``before-send.lambda.GetFunction``)."""
+    return event_name.rpartition(".")[2]
+
+
+def _decide(params: dict[str, Any], context: dict[str, Any], event_name: str = "",
+            **_: Any) -> None:
+    """Mark a request the stub takes (answers or refuses): it is not signed, and its retries
+    are instant. Requests let through (passthrough, moto) are left alone."""
     service = current()
-    if service is not None and service.answers(str(params.get("FunctionName", ""))):
+    if service is not None and not dispatch.lets_through(
+            service, operation_of(event_name), dispatch.function_name_of(params)):
         context[_CONTEXT_KEY] = True
 
 
@@ -154,36 +159,35 @@ def _choose_signer(context: dict[str, Any] | None = None, **_: Any) -> Any:
     return None
 
 
-
-def take_request(request: Any, operation: str, region: str,
-                 read_timeout: float) -> tuple[LambdaService, str, Request] | None:
-    """The service, original URL and parsed request when a stub answers this HTTP request
-    (shared by the sync and the aiobotocore answerers); None lets it go on."""
+def answer_request(request: Any, operation: str, region: str,
+                   read_timeout: float) -> tuple[str, Answer] | None:
+    """The original URL and the answer when a stub takes this HTTP request (shared by the sync
+    and the aiobotocore answerers); None lets it go on. Raises ``errors.TransportFault`` for a
+    scripted network fault and ``errors.NotEmulatedError`` for an operation not emulated."""
     service = current()
     if service is None:
         return None
     url = request.url
-    name, qualifier = transport.function_name_from_url(url)
-    if not service.answers(name):
+    answer = dispatch.answer(service, operation, request.method, url, request.headers,
+                             transport._body_bytes(request.body), region, read_timeout)
+    if answer is None:
         return None
     # Make the request unrecognisable to later before-send handlers (moto's mock_aws).
     request.url = transport.ANSWERED_URL
-    return service, url, transport.to_request(request, name, qualifier, operation, region,
-                                              read_timeout)
+    return url, answer
 
 
-def _answerer(operation: str, region: str, read_timeout: float) -> Callable[..., Any]:
-    def before_send(request: Any, **_: Any) -> Any:
-        taken = take_request(request, operation, region, read_timeout)
-        if taken is None:
-            return None
-        service, url, stub_request = taken
+def _answerer(region: str, read_timeout: float) -> Callable[..., Any]:
+    def before_send(request: Any, event_name: str = "", **_: Any) -> Any:
+        url = request.url
         try:
-            answer = handle(service, stub_request)
+            taken = answer_request(request, operation_of(event_name), region, read_timeout)
         except errors.TransportFault as fault:
             raise transport.fault(fault.name, url) from None
+        if taken is None:
+            return None
         retries.answered_on_this_thread()
-        return transport.to_response(url, answer)
+        return transport.to_response(*taken)
 
     return before_send
 

@@ -18,6 +18,7 @@ from . import alarm
 from . import handlers as _handlers
 from . import logs as _logs
 from .context import LambdaContext
+from .raw import RawPayload
 from .workers import POOL, Job
 
 RESPONSE_LIMIT = 6291556
@@ -76,6 +77,8 @@ _encode = _Encoder().encode
 def marshal(result: Any) -> bytes:
     if result is None:
         return b"null"
+    if isinstance(result, RawPayload):
+        return result.data
     return _encode(result).encode("utf-8")
 
 
@@ -133,6 +136,7 @@ def _run_here(spec: RunSpec, timed: bool = False,
     streamed: list[bytes] = []
     streaming = False
     body = b""
+    raw_error: str | None = None  # a RawPayload's function error
     started = time.perf_counter()
     interrupted = False
     try:
@@ -152,6 +156,8 @@ def _run_here(spec: RunSpec, timed: bool = False,
                     result.close()  # never awaited, as on Lambda
                 try:
                     body = marshal(result)
+                    if isinstance(result, RawPayload):
+                        raw_error = result.function_error
                 except (TypeError, ValueError) as exc:
                     error_payload = _handlers.marshal_payload(request_id, str(exc))
         except alarm.Interrupted:
@@ -179,7 +185,7 @@ def _run_here(spec: RunSpec, timed: bool = False,
             error_payload.get("stackTrace")))
         body = json.dumps(error_payload).encode()
         return _Raw(body, "Unhandled", error_payload, buffer.text(), elapsed, chunks)
-    return _Raw(body, None, None, buffer.text(), elapsed, chunks)
+    return _Raw(body, raw_error, None, buffer.text(), elapsed, chunks)
 
 
 def _chunk(item: Any) -> bytes:

@@ -7,6 +7,7 @@ installed botocore works, with its HTTP status and the exact case of its members
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Mapping
@@ -17,6 +18,27 @@ UNMODELED: Mapping[str, int] = {
     "ValidationException": 400,
     "RequestEntityTooLargeException": 413,
 }
+# Errors every AWS operation can return (authentication, authorisation, throttling, outages):
+# (status, default message). AccessDeniedException's message names the caller and resource.
+COMMON: Mapping[str, tuple[int, str]] = {
+    "AccessDeniedException": (403, ""),
+    "UnrecognizedClientException": (403, "The security token included in the request is invalid."),
+    "InvalidSignatureException": (
+        403, "The request signature we calculated does not match the signature you provided. "
+             "Check your AWS Secret Access Key and signing method. Consult the service "
+             "documentation for details."),
+    "ExpiredTokenException": (403, "The security token included in the request is expired"),
+    "IncompleteSignature": (
+        403, "Authorization header requires 'Credential' parameter. Authorization header "
+             "requires 'Signature' parameter. Authorization header requires 'SignedHeaders' "
+             "parameter. Authorization header requires existence of either a 'X-Amz-Date' or a "
+             "'Date' header."),
+    "ThrottlingException": (429, "Rate exceeded"),
+    "InternalFailure": (500, "The request processing has failed because of an unknown error, "
+                             "exception or failure."),
+    "ServiceUnavailable": (503, "The service is unavailable. Please try again later."),
+}
+RAW = "RawAnswer"
 # Faults raised by the HTTP layer, which botocore sees as exceptions, not responses.
 TRANSPORT_FAULTS: tuple[str, ...] = (
     "EndpointConnectionError",
@@ -57,18 +79,44 @@ _DEFAULT_FIELDS: Mapping[str, Mapping[str, Any]] = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class RawAnswer:
+    """An HTTP answer sent exactly as given (status, headers, body), for tests of code that
+    must survive whatever comes back: ``stub["f"].fail(RawAnswer(502, b"<html>..."))``."""
+
+    status: int
+    body: bytes | str = b""
+    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.status, bool) or not isinstance(self.status, int) \
+                or not 100 <= self.status <= 599:
+            raise ValueError(f"RawAnswer: status must be an HTTP status (100-599), "
+                             f"not {self.status!r}")
+        if not isinstance(self.body, (bytes, str)):
+            raise TypeError(f"RawAnswer: body must be bytes or str, not {self.body!r}")
+        bad = [k for k, v in dict(self.headers).items()
+               if not isinstance(k, str) or not isinstance(v, str)]
+        if bad:
+            raise TypeError(f"RawAnswer: header names and values must be str; bad: {bad}")
+
+
 class ServiceError(Exception):
-    """An error answer of the emulated service: status, headers and JSON body."""
+    """An error answer of the emulated service: status, headers and JSON body (or a raw body,
+    sent as given)."""
 
     def __init__(self, code: str, status: int, body: Mapping[str, Any],
-                 headers: Mapping[str, str] | None = None) -> None:
+                 headers: Mapping[str, str] | None = None, raw: bytes | None = None) -> None:
         super().__init__(f"{code}: {body}")
         self.code = code
         self.status = status
         self.body = dict(body)
         self.headers = dict(headers or {})
+        self.raw = raw
 
     def wire(self) -> tuple[int, dict[str, str], bytes]:
+        if self.raw is not None:
+            return self.status, dict(self.headers), self.raw
         body = json.dumps(self.body).encode()
         headers = {"x-amzn-ErrorType": self.code, "Content-Type": "application/json"}
         headers.update(self.headers)
@@ -90,6 +138,16 @@ def _service_model() -> Any:
     return botocore.session.get_session().get_service_model("lambda")
 
 
+class NotEmulatedError(Exception):
+    """A Lambda API request the stub does not emulate, refused at once (never sent): the
+    message names the operation and how to let it through."""
+
+    def wire(self) -> tuple[int, dict[str, str], bytes]:
+        """An HTTP answer for it (for a server): 501 with the message."""
+        body = json.dumps({"message": str(self)}).encode()
+        return 501, {"x-amzn-ErrorType": "NotEmulated", "Content-Type": "application/json"}, body
+
+
 @functools.cache
 def modeled_error_codes(operation: str = "Invoke") -> tuple[str, ...]:
     """The error codes the installed botocore models for ``operation``."""
@@ -98,7 +156,7 @@ def modeled_error_codes(operation: str = "Invoke") -> tuple[str, ...]:
 
 
 def known_codes(operation: str = "Invoke") -> tuple[str, ...]:
-    return modeled_error_codes(operation) + tuple(UNMODELED) + TRANSPORT_FAULTS
+    return modeled_error_codes(operation) + tuple(UNMODELED) + tuple(COMMON) + TRANSPORT_FAULTS
 
 
 def check_code(code: str, fields: Mapping[str, Any], operation: str = "Invoke") -> None:
@@ -111,6 +169,14 @@ def check_code(code: str, fields: Mapping[str, Any], operation: str = "Invoke") 
         extra = set(fields) - {"message", "Message"}
         if extra:
             raise TypeError(f"{code} takes only message=, got {sorted(extra)}")
+        return
+    if code in COMMON:
+        allowed = {"message", "Message"} | ({"identity", "action"}
+                                            if code == "AccessDeniedException" else set())
+        extra = set(fields) - allowed
+        if extra:
+            raise TypeError(f"{code} takes only {', '.join(sorted(allowed))}=, "
+                            f"got {sorted(extra)}")
         return
     if code not in modeled_error_codes(operation):
         raise ValueError(
@@ -131,9 +197,17 @@ def _members(code: str) -> tuple[str, ...]:
     return tuple(_service_model().shape_for(code).members)
 
 
-def service_error(code: str, fields: Mapping[str, Any] | None = None) -> ServiceError:
-    """Build the error answer AWS would send for ``code``, with ``fields`` over the defaults."""
+def service_error(code: str, fields: Mapping[str, Any] | None = None, *,
+                  resource: str | None = None) -> ServiceError:
+    """Build the error answer AWS would send for ``code``, with ``fields`` over the defaults
+    (``resource``: the function ARN an AccessDeniedException names)."""
     given = dict(fields or {})
+    if code == RAW:
+        raw: RawAnswer = given["answer"]
+        data = raw.body.encode("utf-8") if isinstance(raw.body, str) else raw.body
+        return ServiceError(RAW, raw.status, {}, raw.headers, raw=data)
+    if code in COMMON:
+        return common_error(code, given, resource=resource)
     if code in UNMODELED:
         message = given.get("message", given.get("Message", _DEFAULT_MESSAGES.get(code, code)))
         # An unmodeled error parses to only ``Error``: send the text as ``message``, no Type.
@@ -192,3 +266,25 @@ def throttled(reason: str) -> ServiceError:
 
 def recursion() -> ServiceError:
     return service_error("RecursiveInvocationException")
+
+
+def access_denied_message(identity: str, action: str, resource: str) -> str:
+    return (f"User: {identity} is not authorized to perform: {action} on resource: {resource} "
+            f"because no identity-based policy allows the {action} action")
+
+
+def common_error(code: str, fields: Mapping[str, Any] | None = None, *,
+                 resource: str | None = None, account: str = "123456789012") -> ServiceError:
+    """One of the errors every AWS operation can return, as AWS sends it."""
+    given = dict(fields or {})
+    status, message = COMMON[code]
+    if code == "AccessDeniedException":
+        if resource is not None:
+            account = resource.split(":")[4] or account
+        identity = given.get("identity") or f"arn:aws:iam::{account}:user/lambda-stub-caller"
+        action = given.get("action") or "lambda:InvokeFunction"
+        message = access_denied_message(identity, action, resource or "*")
+        body: dict[str, Any] = {"Message": given.get("message", given.get("Message", message))}
+    else:
+        body = {"message": given.get("message", given.get("Message", message))}
+    return ServiceError(code, status, body)

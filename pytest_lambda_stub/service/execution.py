@@ -16,6 +16,7 @@ from ..runtime.context import LambdaContext
 from ..runtime.execute import RunOutcome, RunSpec, execute
 from ..runtime.handlers import timeout_payload
 from . import errors
+from .api.model import settings_for
 from .names import function_arn
 from .state import LambdaService
 
@@ -73,13 +74,15 @@ def run(service: LambdaService, call: Call) -> tuple[RunOutcome, Invocation]:
     started_at = datetime.datetime.fromtimestamp(service.clock.now(), datetime.timezone.utc)
     arn_region = function.region or call.region
     invoked_arn = function_arn(arn_region, function.account_id, function.name, call.qualifier)
+    # A version published through the API runs with its frozen configuration.
+    timeout, memory_size, environment = settings_for(service, function, call.version)
     context = LambdaContext(
         function_name=function.name,
         function_version=call.version,
         invoked_function_arn=invoked_arn,
-        memory_limit_in_mb=function.memory_size,
+        memory_limit_in_mb=memory_size,
         aws_request_id=call.request_id,
-        timeout=function.timeout,
+        timeout=timeout,
         client_context=call.client_context,
         log_stream_name=function.log_stream(call.version),
     )
@@ -89,8 +92,8 @@ def run(service: LambdaService, call: Call) -> tuple[RunOutcome, Invocation]:
     else:
         handler = function.versions[call.version]
         init = 0.0 if function.first_run(call.version) else None
-        spec = RunSpec(handler, call.event, context, function.timeout, function.memory_size,
-                       call.version, function.environment, function.simulated_duration,
+        spec = RunSpec(handler, call.event, context, timeout, memory_size,
+                       call.version, environment, function.simulated_duration,
                        call.streaming, (*call.chain, function.name))
         outcome = execute(spec, init_duration=init,
                           on_late=lambda value: function.late_results.append(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from ..runtime.execute import current_chain
 from . import errors, execution, payloads
+from .api.common import note_undeclared
+from .api.versions import route_alias
 from .events import PendingEvent
 from .names import (
     function_arn,
@@ -39,7 +41,8 @@ def handle(service: LambdaService, request: Request) -> Answer:
         return _handle(service, request, request_id, invocation_type)
     except errors.ServiceError as error:
         status, headers, body = error.wire()
-        headers["x-amzn-RequestId"] = request_id
+        if error.raw is None:
+            headers["x-amzn-RequestId"] = request_id
         return Answer(status, headers, body)
 
 
@@ -84,12 +87,12 @@ def _handle(service: LambdaService, request: Request, request_id: str,
         account = ref.account or (function.account_id if function else service.options.account_id)
         missing = function_arn(request.region, account, ref.name, qualifier or "$LATEST")
         if function is None:
-            with service.lock:
-                service.undeclared[ref.name] += 1
+            note_undeclared(service, ref.name, request.region, request.operation)
         _refuse(service, request, request_id, invocation_type,
                 errors.not_found(f"Function not found: {missing}"), name=ref.name,
                 qualifier=qualifier, function=function)
     assert function is not None and version is not None
+    version = route_alias(service, function, qualifier, version)
 
     failure = function.take_failure(request.attempt)
     if failure is not None:
@@ -101,9 +104,11 @@ def _handle(service: LambdaService, request: Request, request_id: str,
                 attempt=request.attempt, invocation_id=request.invocation_id,
                 operation=request.operation), function)
             raise errors.TransportFault(failure.code)
+        arn = function_arn(function.region or request.region, function.account_id,
+                           function.name, qualifier)
         _refuse(service, request, request_id, invocation_type,
-                errors.service_error(failure.code, failure.fields), name=function.name,
-                qualifier=qualifier, function=function)
+                errors.service_error(failure.code, failure.fields, resource=arn),
+                name=function.name, qualifier=qualifier, function=function)
 
     try:
         event = payloads.decode_payload(request.payload)

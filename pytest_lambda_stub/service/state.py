@@ -11,11 +11,15 @@ import dataclasses
 import random
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..functions import FakeFunction
 from ..options import StubOptions
 from ..records import Invocation
+
+if TYPE_CHECKING:
+    from .api.calls import ApiCall
+    from .api.model import FunctionState
 
 _ids = random.Random()
 
@@ -72,6 +76,15 @@ class LambdaService:
         self.sent: list[SentRecord] = []
         self.account_running = 0
         self.clock = SimClock()
+        # The API around Invoke (service.api): its records, per-function state, strict-mode
+        # counters, the names tests expect to be missing, and weighted-alias routing's draws.
+        self.api_calls: list[ApiCall] = []
+        self.control: dict[str, FunctionState] = {}
+        self.undeclared_api: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.wrong_region: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.not_emulated: collections.Counter[str] = collections.Counter()
+        self.missing: set[str] = set()
+        self.routing_random = random.Random(options.seed)
         from .events import EventQueue
 
         self.events = EventQueue(self)
@@ -88,6 +101,11 @@ class LambdaService:
             self.sent.clear()
             self.account_running = 0
             self.clock = SimClock()
+            self.api_calls.clear()
+            self.undeclared_api.clear()
+            self.wrong_region.clear()
+            self.not_emulated.clear()
+            self.routing_random = random.Random(self.options.seed)
             for function in self.functions.values():
                 function.reset_records()
 
