@@ -3,7 +3,9 @@ settings, scripted failures, and the record of what it answered."""
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -12,7 +14,7 @@ from typing import Any
 from .assertions import AssertionsMixin
 from .records import Invocation
 from .runtime.context import make_log_stream_name
-from .runtime.handlers import Handler, HandlerRef
+from .runtime.handlers import Handler, HandlerRef, check_code_root, check_environment
 from .service.names import function_arn, is_valid_bare_name
 
 _MISSING: Any = object()
@@ -69,6 +71,7 @@ class FakeFunction(AssertionsMixin):
         on_failure: Target | None = None,
         dead_letter: Target | None = None,
         duplicate_delivery: float | int = 0,
+        code_root: str | os.PathLike[str] | None = None,
         _lock: threading.RLock | None = None,
         _default_account: str = "123456789012",
     ) -> None:
@@ -119,6 +122,8 @@ class FakeFunction(AssertionsMixin):
             if bad:
                 raise TypeError(f"{where}: environment keys and values must be str; "
                                 f"bad entries: {bad}")
+            check_environment(where, environment)
+        root = check_code_root(where, code_root, handler, versions)
 
         self.name = name
         self.timeout = float(timeout)
@@ -141,13 +146,13 @@ class FakeFunction(AssertionsMixin):
             handler = _fixed_result(fixed)
         self.versions: dict[str, HandlerRef] = {}
         if handler is not None:
-            self.versions["$LATEST"] = HandlerRef(handler)
+            self.versions["$LATEST"] = HandlerRef(handler, root)
         for version, version_handler in (versions or {}).items():
             key = str(version)
             if not key.isdigit() or key.startswith("0"):
                 raise ValueError(f"{where}: published versions are numbered '1', '2', ...; "
                                  f"got {version!r}")
-            self.versions[key] = HandlerRef(version_handler)
+            self.versions[key] = HandlerRef(version_handler, root)
         self.aliases: dict[str, str] = {}
         for alias, target_version in (aliases or {}).items():
             if not isinstance(alias, str) or _ALIAS_RE.fullmatch(alias) is None:
@@ -163,6 +168,7 @@ class FakeFunction(AssertionsMixin):
 
         self._lock = _lock or threading.RLock()
         self._records: list[Invocation] = []
+        self._arrivals: list[int] = []
         self._runs = 0
         self._failures: list[ScriptedFailure] = []
         self._timeouts: int | None = 0
@@ -293,10 +299,28 @@ class FakeFunction(AssertionsMixin):
             self._cold.add(version)
             return True
 
-    def record(self, invocation: Invocation) -> None:
-        """(Used by the service.) Add an invocation to this function's records."""
+    def reset_environment(self) -> None:
+        """Make the next invocation of every version a cold start: a new execution
+        environment (its init phase runs the handler's module again, its variables start
+        afresh, a new log stream)."""
         with self._lock:
-            self._records.append(invocation)
+            self._cold.clear()
+            self._streams.clear()
+            for ref in self.versions.values():
+                ref.reload = True
+
+    def record(self, invocation: Invocation, arrival: int = -1) -> None:
+        """(Used by the service.) Add an invocation to this function's records, in the order
+        the requests arrived."""
+        with self._lock:
+            arrivals = self._arrivals
+            if not arrivals or arrival < 0 or arrival > arrivals[-1]:
+                self._records.append(invocation)
+                arrivals.append(arrival if arrival >= 0 else (arrivals[-1] if arrivals else 0))
+            else:
+                at = bisect.bisect(arrivals, arrival)
+                self._records.insert(at, invocation)
+                arrivals.insert(at, arrival)
             if invocation.ran:
                 self._runs += 1
             if invocation.region:
@@ -306,6 +330,7 @@ class FakeFunction(AssertionsMixin):
         """(Used when a stub starts.) Forget records, cold starts and counters."""
         with self._lock:
             self._records.clear()
+            self._arrivals.clear()
             self._runs = 0
             self.late_results.clear()
             self._cold.clear()

@@ -38,6 +38,9 @@ class Invocation:
     region: str | None = None
     operation: str = "Invoke"
     chunks: tuple[bytes, ...] | None = None
+    log_type: str | None = None
+    trace_id: str | None = None
+    init_log: str = ""
 
     @property
     def result(self) -> Any:

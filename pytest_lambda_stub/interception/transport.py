@@ -133,7 +133,8 @@ def _body_bytes(body: Any) -> bytes:
 
 
 _WANTED_HEADERS = frozenset({"x-amz-invocation-type", "x-amz-log-type", "x-amz-client-context",
-                             "x-amz-tenant-id", "amz-sdk-request", "amz-sdk-invocation-id"})
+                             "x-amz-tenant-id", "amz-sdk-request", "amz-sdk-invocation-id",
+                             "x-amzn-trace-id"})
 
 
 def _text(value: Any) -> str:
