@@ -219,15 +219,14 @@ def _is_ours(filename: str) -> bool:
 
 def exception_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
     """The runtime's payload for an exception: message, type, request id, and the traceback
-    from the first frame that is not the runtime's own, formatted from plain (file, line,
+    without the runtime's frames, formatted from plain (file, line,
     function, text) tuples as the runtime does (so no ``^^^`` marker lines on any Python).
     Raises what ``str(exc)`` raises (on Lambda that makes the runtime itself exit)."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    first = 0
-    while first < len(frames) and _is_ours(frames[first].filename):
-        first += 1
+    # The runtime drops its own leading frames; the stub's frames are dropped wherever they
+    # are (its os.environ stands in for os's own, which stays: "<frozen os>").
     tuples = [(frame.filename, frame.lineno, frame.name, frame.line)
-              for frame in frames[first:]]
+              for frame in traceback.extract_tb(exc.__traceback__)
+              if not _is_ours(frame.filename)]
     return {
         "errorMessage": str(exc),
         "errorType": type(exc).__name__,
