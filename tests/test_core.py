@@ -282,11 +282,11 @@ def test_sys_exit_is_a_runtime_exit_error() -> None:
 
 def test_unserialisable_result_is_a_marshal_error() -> None:
     lam = client()
-    with stub_lambda(functions={"f": lambda e, c: b"bytes"}):
+    with stub_lambda(functions={"f": lambda e, c: {1, 2}}):
         response = lam.invoke(FunctionName="f")
     body = payload(response)
     assert response["FunctionError"] == "Unhandled"
-    assert body == {"errorMessage": "Unable to marshal response: Object of type bytes is not "
+    assert body == {"errorMessage": "Unable to marshal response: Object of type set is not "
                                     "JSON serializable",
                     "errorType": "Runtime.MarshalError",
                     "requestId": response["ResponseMetadata"]["RequestId"], "stackTrace": []}

@@ -8,6 +8,7 @@ import dataclasses
 import decimal
 import inspect
 import json
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -67,12 +68,18 @@ class _Encoder(json.JSONEncoder):
         return super().default(o)
 
 
-_encode = _Encoder().encode
+# The runtime's encoder keeps non-ASCII characters as they are from python3.12 on (escapes them
+# before): awslambdaric/lambda_runtime_marshaller.py.
+_encode = _Encoder(ensure_ascii=sys.version_info < (3, 12)).encode
 
 
 def marshal(result: Any) -> bytes:
+    """The response body: ``bytes`` as they are (the runtime posts them unchanged), anything
+    else as JSON."""
     if result is None:
         return b"null"
+    if isinstance(result, bytes):
+        return result
     return _encode(result).encode("utf-8")
 
 
