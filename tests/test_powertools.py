@@ -7,7 +7,6 @@ import json
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 

@@ -152,7 +152,7 @@ def test_lone_surrogates_in_output_and_error_messages() -> None:
     tail = base64.b64decode(response["LogResult"]).decode("utf-8")
     assert "bad \\ud800 text" in tail and "message with \\udcff inside" in tail
     assert "bad \ud800 text" in stub.invocations[0].log  # the record keeps the text itself
-    complete = [e["InvokeComplete"] for e in events if "InvokeComplete" in e][0]
+    complete = next(e["InvokeComplete"] for e in events if "InvokeComplete" in e)
     assert "\\ud800" in base64.b64decode(complete["LogResult"]).decode("utf-8")
 
 
