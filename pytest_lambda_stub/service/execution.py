@@ -76,13 +76,13 @@ def _trace_field(header: str, name: str) -> str | None:
 def new_trace(service: LambdaService, incoming: str | None, chain: tuple[str, ...]) -> str:
     """An X-Ray trace header for one invocation: the caller's ``Root`` kept (as Lambda does),
     a new ``Parent`` segment; remembered with the invocation's chain."""
-    random = service.trace_random
-    root = _trace_field(incoming, "Root") if incoming else None
-    if not root:
-        root = f"1-{int(time.time()):08x}-{random.getrandbits(96):024x}"
-    sampled = (_trace_field(incoming, "Sampled") if incoming else None) or "0"
-    parent = f"{random.getrandbits(64):016x}"
+    bits = f"{service.trace_random.getrandbits(160):040x}"
+    parent = bits[:16]
     service.trace_chains[parent] = chain
+    if not incoming:
+        return f"Root=1-{int(time.time()):08x}-{bits[16:]};Parent={parent};Sampled=0"
+    root = _trace_field(incoming, "Root") or f"1-{int(time.time()):08x}-{bits[16:]}"
+    sampled = _trace_field(incoming, "Sampled") or "0"
     return f"Root={root};Parent={parent};Sampled={sampled}"
 
 
