@@ -8,6 +8,9 @@ import dataclasses
 import decimal
 import inspect
 import json
+import math
+import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -60,16 +63,23 @@ class RunOutcome:
     simulated: bool = False
 
 
+_DECIMAL = f"\x00decimal-{os.getpid()}-{id(object())}:"  # marks a Decimal's text in the JSON
+_DECIMAL_JSON = re.compile(re.escape(json.dumps(_DECIMAL)[:-1]) + r'([^"\\]*)\\u0000"')
+
+
 class _Encoder(json.JSONEncoder):
-    # The Python runtime serialises Decimal (as DynamoDB returns numbers) as a JSON number.
+    # The runtime writes a Decimal (as DynamoDB returns numbers) as its exact text, a JSON
+    # number (NaN as NaN): awslambdaric/lambda_runtime_marshaller.py.
     def default(self, o: Any) -> Any:
         if isinstance(o, decimal.Decimal):
-            return float(o)
+            if o.is_nan():
+                return math.nan
+            return f"{_DECIMAL}{o}\x00"
         return super().default(o)
 
 
 # The runtime's encoder keeps non-ASCII characters as they are from python3.12 on (escapes them
-# before): awslambdaric/lambda_runtime_marshaller.py.
+# before).
 _encode = _Encoder(ensure_ascii=sys.version_info < (3, 12)).encode
 
 
@@ -80,7 +90,10 @@ def marshal(result: Any) -> bytes:
         return b"null"
     if isinstance(result, bytes):
         return result
-    return _encode(result).encode("utf-8")
+    text = _encode(result)
+    if _DECIMAL[1:] in text:
+        text = _DECIMAL_JSON.sub(r"\1", text)
+    return text.encode("utf-8")
 
 
 @dataclasses.dataclass(slots=True)
