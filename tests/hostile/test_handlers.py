@@ -228,3 +228,52 @@ def test_a_handler_deleting_every_variable_leaves_the_process_alone() -> None:
     with stub_lambda(functions={"f": handler}):
         assert payload(client().invoke(FunctionName="f")) == 0
     assert dict(os.environ) == before
+
+
+@pytest.mark.parametrize("path", ["", ".", ".handler", "..x.handler", "a..b", "a.", "pkg/../x.h",
+                                  "/abs.handler", "sys.exit", "os.path.join.x", "x" * 300 + ".h",
+                                  "\ud800.handler", "mod\x00ule.handler"])
+def test_odd_handler_paths_answer_a_function_error(path: str) -> None:
+    with stub_lambda() as stub:
+        stub.add_function("f", path)
+        response = client().invoke(FunctionName="f")
+        again = client().invoke(FunctionName="f")
+        assert payload(client().invoke(FunctionName="f")) == payload(again)
+    body = payload(response)
+    assert response["FunctionError"] == "Unhandled", body
+    assert body["errorType"] and body["requestId"] in ("", response["ResponseMetadata"][
+        "RequestId"])
+    assert all(r.function_error == "Unhandled" for r in stub.invocations)
+
+
+def test_many_threads_each_see_their_own_function() -> None:
+    names = [f"fn-{n}" for n in range(8)]
+
+    def handler(event: Any, context: Any) -> list[Any]:
+        os.environ["WRITTEN_BY"] = context.function_name
+        time.sleep(0.001)
+        return [os.environ["AWS_LAMBDA_FUNCTION_NAME"], os.environ["WRITTEN_BY"],
+                os.environ["OWN"]]
+
+    before = dict(os.environ)
+    wrong: list[Any] = []
+    with stub_lambda() as stub:
+        for name in names:
+            stub.add_function(name, handler, environment={"OWN": name})
+
+        def worker(n: int) -> None:
+            lam = client()
+            for i in range(40):
+                name = names[(n + i) % len(names)]
+                seen = payload(lam.invoke(FunctionName=name))
+                if seen != [name, name, name]:
+                    wrong.append((name, seen))
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    assert wrong == []
+    assert len(stub.invocations) == 16 * 40
+    assert dict(os.environ) == before
