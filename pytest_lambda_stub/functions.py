@@ -309,6 +309,13 @@ class FakeFunction(AssertionsMixin):
             for ref in self.versions.values():
                 ref.reload = True
 
+    def discard_environment(self, version: str) -> None:
+        """(Used by the service.) This version's execution environment is gone (its init
+        failed, or its runtime exited): the next invocation is a cold start."""
+        with self._lock:
+            self._cold.discard(version)
+            self._streams.pop(version, None)
+
     def record(self, invocation: Invocation, arrival: int = -1) -> None:
         """(Used by the service.) Add an invocation to this function's records, in the order
         the requests arrived."""

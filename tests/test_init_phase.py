@@ -90,6 +90,21 @@ def test_the_init_limit_and_its_report_line(code: Path, monkeypatch: pytest.Monk
     assert "Init Duration" not in record.log
 
 
+def test_an_init_longer_than_the_timeout_but_within_the_limit_does_not_time_out(
+        code: Path) -> None:
+    write(code / "long_init_app.py", """
+        import time
+        time.sleep(1.3)
+        def handler(event, context):
+            return "ran"
+    """)
+    with stub_lambda() as stub:
+        stub.add_function("f", "long_init_app.handler", timeout=1)
+        response = client().invoke(FunctionName="f")
+    assert payload(response) == "ran"
+    assert "Init Duration: 1" in stub.invocations[0].log  # 1,3xx ms, outside Duration
+
+
 def test_an_init_longer_than_the_limit_and_the_timeout_times_out(
         code: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(init_phase, "INIT_LIMIT", 0.05)

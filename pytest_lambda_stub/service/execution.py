@@ -174,7 +174,7 @@ def run(service: LambdaService, call: Call) -> tuple[RunOutcome, Invocation]:
             if init.error is not None:
                 failed = _init_failure(call, function, init.elapsed, init.error)
                 _discard_environment(function, ref, call.version, reload=init.exited)
-            elif init.elapsed > function.timeout:
+            elif init.init_duration is None and init.elapsed > function.timeout:
                 # Past the init limit Lambda runs the init again in the invoke phase, under the
                 # function's timeout: it cannot finish in time.
                 failed = _scripted_timeout(call, function)
@@ -204,9 +204,7 @@ def run(service: LambdaService, call: Call) -> tuple[RunOutcome, Invocation]:
 def _discard_environment(function: FakeFunction, ref: HandlerRef, version: str, *,
                          reload: bool) -> None:
     """The execution environment is gone: the next invocation is a cold start."""
-    with function._lock:
-        function._cold.discard(version)
-        function._streams.pop(version, None)
+    function.discard_environment(version)
     if reload:
         ref.reload = True
 
