@@ -3,7 +3,9 @@ settings, scripted failures, and the record of what it answered."""
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -12,7 +14,7 @@ from typing import Any
 from .assertions import AssertionsMixin
 from .records import Invocation
 from .runtime.context import make_log_stream_name
-from .runtime.handlers import Handler, HandlerRef
+from .runtime.handlers import Handler, HandlerRef, check_code_root, check_environment
 from .service.errors import RawAnswer
 from .service.names import function_arn, is_valid_bare_name
 
@@ -75,6 +77,7 @@ class FakeFunction(AssertionsMixin):
         on_failure: Target | None = None,
         dead_letter: Target | None = None,
         duplicate_delivery: float | int = 0,
+        code_root: str | os.PathLike[str] | None = None,
         _lock: threading.RLock | None = None,
         _default_account: str = "123456789012",
     ) -> None:
@@ -125,6 +128,8 @@ class FakeFunction(AssertionsMixin):
             if bad:
                 raise TypeError(f"{where}: environment keys and values must be str; "
                                 f"bad entries: {bad}")
+            check_environment(where, environment)
+        root = check_code_root(where, code_root, handler, versions)
 
         self.name = name
         self.timeout = float(timeout)
@@ -147,13 +152,13 @@ class FakeFunction(AssertionsMixin):
             handler = _fixed_result(fixed)
         self.versions: dict[str, HandlerRef] = {}
         if handler is not None:
-            self.versions["$LATEST"] = HandlerRef(handler)
+            self.versions["$LATEST"] = HandlerRef(handler, root)
         for version, version_handler in (versions or {}).items():
             key = str(version)
             if not key.isdigit() or key.startswith("0"):
                 raise ValueError(f"{where}: published versions are numbered '1', '2', ...; "
                                  f"got {version!r}")
-            self.versions[key] = HandlerRef(version_handler)
+            self.versions[key] = HandlerRef(version_handler, root)
         self.aliases: dict[str, str] = {}
         self.routing: dict[str, dict[str, float]] = {}  # weighted aliases: extra version -> weight
         for alias, target_version in (aliases or {}).items():
@@ -172,6 +177,7 @@ class FakeFunction(AssertionsMixin):
 
         self._lock = _lock or threading.RLock()
         self._records: list[Invocation] = []
+        self._arrivals: list[int] = []
         self._runs = 0
         self._failures: list[ScriptedFailure] = []
         self._timeouts: int | None = 0
@@ -362,10 +368,35 @@ class FakeFunction(AssertionsMixin):
             self._cold.add(version)
             return True
 
-    def record(self, invocation: Invocation) -> None:
-        """(Used by the service.) Add an invocation to this function's records."""
+    def reset_environment(self) -> None:
+        """Make the next invocation of every version a cold start: a new execution
+        environment (its init phase runs the handler's module again, its variables start
+        afresh, a new log stream)."""
         with self._lock:
-            self._records.append(invocation)
+            self._cold.clear()
+            self._streams.clear()
+            for ref in self.versions.values():
+                ref.reload = True
+
+    def discard_environment(self, version: str) -> None:
+        """(Used by the service.) This version's execution environment is gone (its init
+        failed, or its runtime exited): the next invocation is a cold start."""
+        with self._lock:
+            self._cold.discard(version)
+            self._streams.pop(version, None)
+
+    def record(self, invocation: Invocation, arrival: int = -1) -> None:
+        """(Used by the service.) Add an invocation to this function's records, in the order
+        the requests arrived."""
+        with self._lock:
+            arrivals = self._arrivals
+            if not arrivals or arrival < 0 or arrival > arrivals[-1]:
+                self._records.append(invocation)
+                arrivals.append(arrival if arrival >= 0 else (arrivals[-1] if arrivals else 0))
+            else:
+                at = bisect.bisect(arrivals, arrival)
+                self._records.insert(at, invocation)
+                arrivals.insert(at, arrival)
             if invocation.ran:
                 self._runs += 1
             if invocation.region:
@@ -375,6 +406,7 @@ class FakeFunction(AssertionsMixin):
         """(Used when a stub starts.) Forget records, cold starts and counters."""
         with self._lock:
             self._records.clear()
+            self._arrivals.clear()
             self._runs = 0
             self.late_results.clear()
             self._cold.clear()

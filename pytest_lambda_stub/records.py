@@ -13,7 +13,10 @@ class Invocation:
     """One request answered by the stub (or one delivery attempt of an ``Event`` invoke).
 
     ``ran`` tells whether the handler ran; requests answered with a service error (throttled,
-    failed on demand, not found) have ``ran=False`` and their ``error_code``.
+    failed on demand, not found) have ``ran=False`` and their ``error_code``. ``log`` is the
+    invocation's log (START to REPORT), ``init_log`` the init phase's on a cold start;
+    ``log_type`` is the request's ``LogType``, ``trace_id`` the invocation's X-Ray trace header.
+    Every field is described in the guide ("Invocation records").
     """
 
     function_name: str
@@ -38,6 +41,9 @@ class Invocation:
     region: str | None = None
     operation: str = "Invoke"
     chunks: tuple[bytes, ...] | None = None
+    log_type: str | None = None
+    trace_id: str | None = None
+    init_log: str = ""
 
     @property
     def result(self) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
@@ -87,19 +88,24 @@ class LambdaStub:
         on_failure: Target | None = None,
         dead_letter: Target | None = None,
         duplicate_delivery: float | int = 0,
+        code_root: str | os.PathLike[str] | None = None,
     ) -> FakeFunction:
         """Declare a function and return it.
 
-        ``handler`` is a callable ``(event, context)`` or a dotted ``"package.module.function"``
-        path, imported on first invocation as Lambda's Handler setting; ``returns=`` declares a
-        fixed result instead. ``versions={"1": handler_v1}`` and ``aliases={"live": "1"}``
-        declare published versions and aliases (the plain handler is ``$LATEST``);
-        ``aliases={"live": {"1": 0.9, "2": 0.1}}`` declares a weighted alias (version 1, and
-        version 2 with weight 0.1, as RoutingConfig's AdditionalVersionWeights).
+        ``handler`` is a callable ``(event, context)`` or a Handler setting
+        (``"module.function"``, ``"package.sub.module.function"``, ``"dir/module.function"``),
+        imported at the function's cold start as Lambda's init phase, from ``code_root`` when
+        given (a directory: the function's task root, like SAM's ``CodeUri``); ``returns=``
+        declares a fixed result instead. ``versions={"1": handler_v1}`` and
+        ``aliases={"live": "1"}`` declare published versions and aliases (the plain handler is
+        ``$LATEST``); ``aliases={"live": {"1": 0.9, "2": 0.1}}`` declares a weighted alias
+        (version 1, and version 2 with weight 0.1, as RoutingConfig's
+        AdditionalVersionWeights).
 
-        ``environment`` is set in ``os.environ`` while the handler runs and restored after:
-        ``os.environ`` is process-wide, so other threads see it meanwhile. Lambda's reserved
-        variables (``AWS_REGION``...) are not set unless given.
+        While the handler runs (its import included), ``os.environ`` shows Lambda's reserved
+        variables (``AWS_LAMBDA_FUNCTION_NAME``, ``AWS_REGION``...) and ``environment`` over
+        the test process's own, for that invocation's threads only; the test process's
+        environment is never changed.
 
         Errors and limits: ``timeout`` (s, 1-900), ``memory_size`` (MB), ``reserved_concurrency``
         (``0`` throttles every call), ``simulated_duration`` (seconds each run is taken to last,
@@ -119,11 +125,17 @@ class LambdaStub:
             simulated_duration=simulated_duration, recursive_loop=recursive_loop,
             maximum_retry_attempts=maximum_retry_attempts, maximum_event_age=maximum_event_age,
             on_success=on_success, on_failure=on_failure, dead_letter=dead_letter,
-            duplicate_delivery=duplicate_delivery, _lock=self._service.lock,
+            duplicate_delivery=duplicate_delivery, code_root=code_root,
+            _lock=self._service.lock,
             _default_account=options.account_id,
         )
         self._service.add(function)
         return function
+
+    def reset_environment(self, name: str) -> None:
+        """Make the next invocation of function ``name`` a cold start (a new execution
+        environment: init phase, module imported again, fresh variables)."""
+        self[name].reset_environment()
 
     def function(self, name: str, **options: Any) -> Callable[[F], F]:
         """Decorator form of :meth:`add_function`: ``@stub.function("resize")``."""
@@ -265,11 +277,12 @@ class LambdaStub:
             if self._depth > 1:
                 return self
             from .interception import hooks
-            from .runtime import alarm, logs
+            from .runtime import alarm, environment, logs
 
             self._service.reset()
             self._service.events.clear()
             logs.install()
+            environment.install()
             alarm.install()
             hooks.activate(self._service)
             self._service.events.start()
@@ -288,12 +301,13 @@ class LambdaStub:
             if self._depth > 0:
                 return []
             from .interception import hooks
-            from .runtime import alarm, logs
+            from .runtime import alarm, environment, logs
             from .runtime.workers import POOL
 
             left = self._service.events.stop()
             hooks.deactivate(self._service)
             logs.uninstall()
+            environment.uninstall()
             alarm.uninstall()
             if not hooks.is_installed():
                 POOL.shutdown()

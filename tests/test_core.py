@@ -282,11 +282,11 @@ def test_sys_exit_is_a_runtime_exit_error() -> None:
 
 def test_unserialisable_result_is_a_marshal_error() -> None:
     lam = client()
-    with stub_lambda(functions={"f": lambda e, c: b"bytes"}):
+    with stub_lambda(functions={"f": lambda e, c: {1, 2}}):
         response = lam.invoke(FunctionName="f")
     body = payload(response)
     assert response["FunctionError"] == "Unhandled"
-    assert body == {"errorMessage": "Unable to marshal response: Object of type bytes is not "
+    assert body == {"errorMessage": "Unable to marshal response: Object of type set is not "
                                     "JSON serializable",
                     "errorType": "Runtime.MarshalError",
                     "requestId": response["ResponseMetadata"]["RequestId"], "stackTrace": []}
@@ -402,7 +402,7 @@ def test_environment_is_set_while_the_handler_runs_and_restored() -> None:
                                              os.environ.get("STUB_EXISTING"),
                                              os.environ.get("AWS_LAMBDA_FUNCTION_NAME")],
                           environment={"STUB_TEST_VAR": "1", "STUB_EXISTING": "during"})
-        assert payload(lam.invoke(FunctionName="f")) == ["1", "during", None]
+        assert payload(lam.invoke(FunctionName="f")) == ["1", "during", "f"]
     assert "STUB_TEST_VAR" not in os.environ
     assert os.environ.pop("STUB_EXISTING") == "before"
 
@@ -450,7 +450,6 @@ def test_returns_declares_a_fixed_result() -> None:
     ({"handler": echo, "aliases": {"live": "3"}}, "alias 'live' points to version '3'"),
     ({"handler": echo, "versions": {"latest": echo}}, "published versions are numbered"),
     ({"handler": 42}, "a handler must be a callable"),
-    ({"handler": "nodots"}, "must look like 'package.module.function'"),
 ])
 def test_bad_declarations_are_refused_clearly(kwargs: dict[str, Any], message: str) -> None:
     stub = stub_lambda()
@@ -540,7 +539,8 @@ def test_a_handler_may_invoke_another_declared_function() -> None:
 
     with stub_lambda(functions={"outer": outer, "inner": lambda e, c: e * 2}) as stub:
         assert payload(lam.invoke(FunctionName="outer", Payload=b"21")) == {"inner": 42}
-    assert [r.function_name for r in stub.invocations] == ["inner", "outer"]
+    # In the order the requests arrived: the nested invoke after its caller.
+    assert [r.function_name for r in stub.invocations] == ["outer", "inner"]
 
 
 # -- strict mode and passthrough ---------------------------------------------------------------

@@ -31,7 +31,7 @@ IN_PROCESS = "in-process"
 # Members that name the function an operation acts on (TagResource & co. take an ARN).
 _FUNCTION_MEMBERS = ("FunctionName", "Resource")
 _WANTED_HEADERS = frozenset({"x-amz-invocation-type", "x-amz-log-type", "x-amz-client-context",
-                             "x-amz-tenant-id"})
+                             "x-amz-tenant-id", "x-amzn-trace-id"})
 
 
 @functools.cache

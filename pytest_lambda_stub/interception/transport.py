@@ -5,12 +5,11 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
-from ..service.wire import Answer, Request
+from ..service.wire import Answer
 from . import eventstream
 
 # botocore's default is 60 s; a Config(read_timeout=...) overrides it per client.
@@ -99,20 +98,6 @@ class AioRawBody:
         self.content.close()
 
 
-def function_name_from_url(url: str) -> tuple[str, str | None]:
-    """FunctionName and Qualifier from an Invoke-family URL."""
-    parts = urlsplit(url)
-    segments = parts.path.split("/")
-    # /<api-version>/functions/<FunctionName>/<action>
-    name = unquote(segments[3]) if len(segments) > 3 else ""
-    qualifier = None
-    if parts.query:
-        values = parse_qs(parts.query, keep_blank_values=True).get("Qualifier")
-        if values:
-            qualifier = values[0]
-    return name, qualifier
-
-
 def _body_bytes(body: Any) -> bytes:
     if body is None:
         return b""
@@ -130,34 +115,6 @@ def _body_bytes(body: Any) -> bytes:
             body.seek(position)
         return data.encode("utf-8") if isinstance(data, str) else bytes(data)
     return bytes(body)
-
-
-_WANTED_HEADERS = frozenset({"x-amz-invocation-type", "x-amz-log-type", "x-amz-client-context",
-                             "x-amz-tenant-id", "amz-sdk-request", "amz-sdk-invocation-id"})
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-def to_request(request: AWSPreparedRequest, name: str, qualifier: str | None, operation: str,
-               region: str, read_timeout: float | None) -> Request:
-    source = request.headers
-    headers: dict[str, str] = {}
-    # One pass over the names: a case-insensitive look-up per wanted header costs more.
-    for key in source:
-        lower = key.lower()
-        if lower in _WANTED_HEADERS:
-            headers[lower] = _text(source[key])
-    attempt, invocation_id = 1, headers.pop("amz-sdk-invocation-id", None)
-    sdk_request = headers.pop("amz-sdk-request", None)
-    if sdk_request:
-        for item in sdk_request.split(";"):
-            field, _, value = item.strip().partition("=")
-            if field == "attempt" and value.isdigit():
-                attempt = int(value)
-    return Request(operation, name, qualifier, headers, _body_bytes(request.body), region,
-                   attempt, invocation_id, read_timeout)
 
 
 def stream_frames(answer: Answer) -> list[bytes]:

@@ -8,13 +8,15 @@ import dataclasses
 import decimal
 import inspect
 import json
+import math
 import os
-import threading
+import re
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-from . import alarm
+from . import alarm, environment
 from . import handlers as _handlers
 from . import logs as _logs
 from .context import LambdaContext
@@ -22,15 +24,15 @@ from .raw import RawPayload
 from .workers import POOL, Job
 
 RESPONSE_LIMIT = 6291556
-_env_lock = threading.Lock()
-_running = threading.local()
 
 
 def current_chain() -> tuple[str, ...]:
-    """The functions whose handlers are running on this thread (outermost first), so a nested
-    invoke from inside a handler can be traced back through its chain."""
-    chain: tuple[str, ...] = getattr(_running, "chain", ())
-    return chain
+    """The functions whose handlers are running for this thread (outermost first): on the
+    thread running a handler and on the threads it started, while that handler runs."""
+    view = environment.current_view()
+    if view is None or not view.active:
+        return ()
+    return view.chain
 
 
 @dataclasses.dataclass(slots=True)
@@ -43,10 +45,9 @@ class RunSpec:
     timeout: float
     memory_size: int
     version: str
-    environment: Mapping[str, str] | None = None
+    view: environment.View | None = None  # the invocation's environment (and chain)
     simulated_duration: Callable[[Any], float] | float | None = None
     streaming: bool = False
-    chain: tuple[str, ...] = ()  # the functions running this one, outermost first
 
 
 @dataclasses.dataclass(slots=True)
@@ -63,39 +64,39 @@ class RunOutcome:
     simulated: bool = False
 
 
+_DECIMAL = f"\x00decimal-{os.getpid()}-{id(object())}:"  # marks a Decimal's text in the JSON
+_DECIMAL_JSON = re.compile(re.escape(json.dumps(_DECIMAL)[:-1]) + r'([^"\\]*)\\u0000"')
+
+
 class _Encoder(json.JSONEncoder):
-    # The Python runtime serialises Decimal (as DynamoDB returns numbers) as a JSON number.
+    # The runtime writes a Decimal (as DynamoDB returns numbers) as its exact text, a JSON
+    # number (NaN as NaN): awslambdaric/lambda_runtime_marshaller.py.
     def default(self, o: Any) -> Any:
         if isinstance(o, decimal.Decimal):
-            return float(o)
+            if o.is_nan():
+                return math.nan
+            return f"{_DECIMAL}{o}\x00"
         return super().default(o)
 
 
-_encode = _Encoder().encode
+# The runtime's encoder keeps non-ASCII characters as they are from python3.12 on (escapes them
+# before).
+_encode = _Encoder(ensure_ascii=sys.version_info < (3, 12)).encode
 
 
 def marshal(result: Any) -> bytes:
+    """The response body: ``bytes`` as they are (the runtime posts them unchanged), anything
+    else as JSON."""
     if result is None:
         return b"null"
     if isinstance(result, RawPayload):
         return result.data
-    return _encode(result).encode("utf-8")
-
-
-def _set_environment(environment: Mapping[str, str]) -> dict[str, str | None]:
-    with _env_lock:
-        saved = {key: os.environ.get(key) for key in environment}
-        os.environ.update(environment)
-    return saved
-
-
-def _restore_environment(saved: Mapping[str, str | None]) -> None:
-    with _env_lock:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    if isinstance(result, bytes):
+        return result
+    text = _encode(result)
+    if _DECIMAL[1:] in text:
+        text = _DECIMAL_JSON.sub(r"\1", text)
+    return text.encode("utf-8")
 
 
 @dataclasses.dataclass(slots=True)
@@ -123,15 +124,18 @@ def _call_handler(spec: RunSpec, streamed: list[bytes]) -> tuple[Any, bool]:
 
 def _run_here(spec: RunSpec, timed: bool = False,
               buffer: _logs.LogBuffer | None = None) -> _Raw:
-    """Run on the current thread with the log captured (``timed``: SIGALRM at the deadline).
-    ``buffer`` lets a caller on another thread read what was printed if it stops waiting."""
+    """Run on the current thread with the log captured and the invocation's environment in
+    ``os.environ`` (``timed``: SIGALRM at the deadline). ``buffer`` lets a caller on another
+    thread read what was printed if it stops waiting. Whatever the handler raises ends here:
+    an ``Exception`` is a function error, anything else (``KeyboardInterrupt``,
+    ``GeneratorExit``, ``SystemExit``...) ends Lambda's runtime process: ``Runtime.ExitError``."""
     request_id = spec.context.aws_request_id
     if buffer is None:
         buffer = _logs.LogBuffer(request_id)
     previous = _logs.set_buffer(buffer)
-    _running.chain = spec.chain
     _logs.route_current_streams()
-    saved = _set_environment(spec.environment) if spec.environment else None
+    view = spec.view
+    previous_view = environment.set_view(view) if view is not None else None
     error_payload: dict[str, Any] | None = None
     streamed: list[bytes] = []
     streaming = False
@@ -164,25 +168,28 @@ def _run_here(spec: RunSpec, timed: bool = False,
             interrupted = True
         except _handlers.InitError as exc:
             error_payload = exc.payload
-        except SystemExit as exc:
-            error_payload = _handlers.exit_payload(request_id, exc.code)
         except Exception as exc:
-            error_payload = _handlers.exception_payload(exc, request_id)
+            try:
+                error_payload = _handlers.exception_payload(exc, request_id)
+            except Exception:  # its str() raised: on Lambda the runtime itself fails
+                error_payload, printed = _handlers.runtime_exit(request_id, exc)
+                buffer.parts.append(printed)
+        except BaseException as exc:  # the runtime catches Exception only
+            error_payload, printed = _handlers.runtime_exit(request_id, exc)
+            buffer.parts.append(printed)
     finally:
         elapsed = time.perf_counter() - started
-        if saved is not None:
-            _restore_environment(saved)
+        if view is not None:
+            view.active = False
+            environment.set_view(previous_view)
         _logs.set_buffer(previous)
-        _running.chain = ()
     chunks = streamed if streaming or streamed else None
     if interrupted:
         return _Raw(b"", None, None, buffer.text(), elapsed, None, interrupted=True)
     if error_payload is None and len(body) > RESPONSE_LIMIT:
         error_payload = _handlers.response_too_large_payload(RESPONSE_LIMIT)
     if error_payload is not None:
-        buffer.parts.append(_logs.error_lines(
-            error_payload.get("errorType"), error_payload.get("errorMessage"),
-            error_payload.get("stackTrace")))
+        buffer.parts.append(_logs.function_error_lines(error_payload))
         body = json.dumps(error_payload).encode()
         return _Raw(body, "Unhandled", error_payload, buffer.text(), elapsed, chunks)
     return _Raw(body, raw_error, None, buffer.text(), elapsed, chunks)

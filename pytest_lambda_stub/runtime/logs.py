@@ -198,6 +198,15 @@ def error_lines(error_type: str | None, message: str | None, stack: list[str] | 
     return "\n".join(lines) + "\n"
 
 
+def function_error_lines(payload: dict[str, Any]) -> str:
+    """What the log shows for a function error: the runtime's ``[ERROR]`` entry, or, when the
+    runtime process itself ended (``Runtime.ExitError``), the platform's two lines."""
+    error_type = payload.get("errorType")
+    if error_type == "Runtime.ExitError":
+        return f"{payload.get('errorMessage')}\n{error_type}\n"
+    return error_lines(error_type, payload.get("errorMessage"), payload.get("stackTrace"))
+
+
 def timeout_line(request_id: str, timeout: float) -> str:
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
     return f"{stamp}Z {request_id} Task timed out after {timeout:.2f} seconds\n\n"
@@ -205,6 +214,7 @@ def timeout_line(request_id: str, timeout: float) -> str:
 
 def tail(log: str) -> str:
     """``LogResult``: base64 of the last 4 KB of the log."""
-    data = log.encode("utf-8")[-TAIL_BYTES:]
+    # A lone surrogate (printed, or in an error message) cannot be UTF-8: shown escaped.
+    data = log.encode("utf-8", "backslashreplace")[-TAIL_BYTES:]
     return base64.b64encode(data).decode("ascii")
 

@@ -7,7 +7,6 @@ ClientContext content, DryRun, recursion, throttling, then running (or queueing)
 
 from __future__ import annotations
 
-from ..runtime.execute import current_chain
 from . import errors, execution, payloads
 from .api.common import note_undeclared
 from .api.versions import route_alias
@@ -124,7 +123,10 @@ def _handle(service: LambdaService, request: Request, request_id: str,
         function=function, version=version, qualifier=qualifier,
         invocation_type=invocation_type, event=event, payload=request.payload,
         request_id=request_id, region=request.region, client_context=client_context,
-        attempt=request.attempt, invocation_id=request.invocation_id, chain=current_chain(),
+        attempt=request.attempt, invocation_id=request.invocation_id,
+        chain=execution.request_chain(service, request.header("x-amzn-trace-id")),
+        log_type=request.header("x-amz-log-type"),
+        trace_header=request.header("x-amzn-trace-id"),
         streaming=request.operation == "InvokeWithResponseStream",
         operation=request.operation, read_timeout=request.read_timeout,
     )
@@ -202,7 +204,7 @@ def _refuse(service: LambdaService, request: Request, request_id: str, invocatio
         qualifier=qualifier if name else request.qualifier, invocation_type=invocation_type,
         payload=request.payload, request_id=request_id, region=request.region, error=error,
         status=error.status, attempt=request.attempt, invocation_id=request.invocation_id,
-        operation=request.operation,
+        operation=request.operation, log_type=request.header("x-amz-log-type"),
     ), function if isinstance(function, FakeFunction) else None)
     raise error
 

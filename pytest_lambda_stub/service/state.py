@@ -6,8 +6,10 @@ never held while user handler code runs (a handler may invoke another declared f
 
 from __future__ import annotations
 
+import bisect
 import collections
 import dataclasses
+import itertools
 import random
 import threading
 import time
@@ -22,6 +24,12 @@ if TYPE_CHECKING:
     from .api.model import FunctionState
 
 _ids = random.Random()
+_arrivals = itertools.count()
+
+
+def next_arrival() -> int:
+    """The arrival number of a request (records are kept in this order)."""
+    return next(_arrivals)
 
 
 def new_request_id() -> str:
@@ -71,6 +79,9 @@ class LambdaService:
         self.lock = threading.RLock()
         self.functions: dict[str, FakeFunction] = {}
         self.records: list[Invocation] = []
+        self._arrivals: list[int] = []  # records[i] arrived as request number _arrivals[i]
+        self.trace_chains: dict[str, tuple[str, ...]] = {}  # trace Parent id -> chain
+        self.trace_random = random.Random()
         self.undeclared: collections.Counter[str] = collections.Counter()
         self.retry_delays: list[float] = []
         self.sent: list[SentRecord] = []
@@ -96,6 +107,8 @@ class LambdaService:
         """Forget records (at start): declarations and scripted failures stay."""
         with self.lock:
             self.records.clear()
+            self._arrivals.clear()
+            self.trace_chains.clear()
             self.undeclared.clear()
             self.retry_delays.clear()
             self.sent.clear()
@@ -124,11 +137,22 @@ class LambdaService:
             return None
         return function
 
-    def record(self, invocation: Invocation, function: FakeFunction | None) -> None:
+    def record(self, invocation: Invocation, function: FakeFunction | None,
+               arrival: int | None = None) -> None:
+        """Keep a record in the order requests arrived (``arrival``, taken when the run
+        started: a nested invoke finishes before its caller but is recorded after it)."""
         with self.lock:
-            self.records.append(invocation)
+            arrival = next(_arrivals) if arrival is None else arrival
+            records, arrivals = self.records, self._arrivals
+            if not arrivals or arrival > arrivals[-1]:
+                records.append(invocation)
+                arrivals.append(arrival)
+            else:
+                at = bisect.bisect(arrivals, arrival)
+                records.insert(at, invocation)
+                arrivals.insert(at, arrival)
         if function is not None:
-            function.record(invocation)
+            function.record(invocation, arrival)
 
     def answers(self, function_name: str) -> bool:
         """Whether the stub answers this FunctionName (False: passthrough)."""

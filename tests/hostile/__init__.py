@@ -1,0 +1,1 @@
+"""Hostile tests: bad handlers, bad input, lifecycle, concurrency, interop."""

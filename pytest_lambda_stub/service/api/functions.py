@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...runtime.handlers import RESERVED_VARIABLES
 from .. import errors
 from .common import Call, Target, check_range, check_revision, configuration, find, page, version_of
 from .model import code_of, state_of
@@ -94,6 +95,13 @@ def update_function_configuration(call: Call) -> dict[str, Any]:
         bad = [k for k, v in variables.items() if not isinstance(k, str) or not isinstance(v, str)]
         if bad:
             raise errors.invalid_parameter(f"Environment variables must be strings: {bad}")
+        reserved = sorted(k for k in variables if k in RESERVED_VARIABLES)
+        if reserved:
+            raise errors.invalid_parameter(
+                "Lambda was unable to configure your environment variables because the "
+                "environment variables you have provided contains reserved keys that are "
+                f"currently not supported for modification. Reserved keys used in this "
+                f"request: {', '.join(reserved)}")
     dead_letter = call.params.get("DeadLetterConfig")
     with call.service.lock:
         if timeout is not None:
@@ -107,6 +115,12 @@ def update_function_configuration(call: Call) -> dict[str, Any]:
         if dead_letter is not None:
             function.dead_letter = dead_letter.get("TargetArn") or None
         state.touch()
+    # Lambda runs $LATEST in new execution environments after a configuration change: the
+    # next invocation is a cold start that runs the handler's module again.
+    function.discard_environment("$LATEST")
+    latest = function.versions.get("$LATEST")
+    if latest is not None:
+        latest.reload = True
     return configuration(call.service, target, "$LATEST", None)
 
 

@@ -57,7 +57,7 @@ def publish_version(call: Call) -> dict[str, Any]:
             version = last.version  # nothing changed since: AWS returns that version
         else:
             version = str(int(existing[-1]) + 1 if existing else 1)
-            function.versions[version] = HandlerRef(latest.spec)
+            function.versions[version] = HandlerRef(latest.spec, latest.code_root)
             state.published[version] = freeze(function, version,
                                               call.params.get("Description") or "")
     return configuration(service, target, version, version)
