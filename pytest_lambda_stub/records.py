@@ -38,6 +38,7 @@ class Invocation:
     region: str | None = None
     operation: str = "Invoke"
     chunks: tuple[bytes, ...] | None = None
+    source: str = "in-process"  # or "loopback": an HTTP request to stub.serve()'s endpoint
 
     @property
     def result(self) -> Any:
@@ -69,6 +70,7 @@ class Invocation:
         )
         ran = "" if self.ran else " (handler not run)"
         via = "" if self.operation == "Invoke" else f" via {self.operation}"
+        via += "" if self.source == "in-process" else f" [{self.source}]"
         return (
             f"{self.function_name}{qualifier} [{version}] {self.invocation_type}{via} "
             f"attempt={self.attempt} status={self.status_code} {outcome} "

@@ -16,6 +16,7 @@ from ..runtime.context import LambdaContext
 from ..runtime.execute import RunOutcome, RunSpec, execute
 from ..runtime.handlers import timeout_payload
 from . import errors
+from . import source as request_source
 from .names import function_arn
 from .state import LambdaService
 
@@ -42,6 +43,7 @@ class Call:
     operation: str = "Invoke"
     status_code: int = 200
     read_timeout: float | None = None  # the calling client's, for synchronous calls
+    source: str = dataclasses.field(default_factory=request_source.current)  # the request's path
 
 
 def check_recursion(function: FakeFunction, chain: tuple[str, ...]) -> None:
@@ -132,7 +134,7 @@ def make_record(call: Call, outcome: RunOutcome, started_at: datetime.datetime, 
         call.payload, call.client_context, call.request_id, call.status_code,
         outcome.function_error, outcome.body, outcome.log, started_at, outcome.duration, ran,
         error_code, outcome.error_type, call.attempt, call.invocation_id, call.region,
-        call.operation, _streamed_chunks(call, outcome),
+        call.operation, _streamed_chunks(call, outcome), call.source,
     )
 
 
@@ -151,4 +153,5 @@ def refused_record(service: LambdaService, *, function_name: str, qualifier: str
         started_at=datetime.datetime.fromtimestamp(service.clock.now(), datetime.timezone.utc),
         duration=0.0, ran=False, error_code=code, attempt=attempt,
         invocation_id=invocation_id, region=region, operation=operation,
+        source=request_source.current(),
     )
