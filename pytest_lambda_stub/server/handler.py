@@ -141,6 +141,7 @@ class LoopbackHandler(BaseHTTPRequestHandler):
     """One connection: requests answered in turn (keep-alive) until the client closes it."""
 
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.1"  # even a garbled request line gets a status line
     timeout = IDLE_TIMEOUT
     server: LoopbackHTTPServer
 

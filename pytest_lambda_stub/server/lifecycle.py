@@ -54,8 +54,10 @@ class LoopbackServer:
         """Unexpected errors met while answering (each also answered 500 to its client)."""
         return list(self._http.failures)
 
-    def stop(self, grace: float = DRAIN_TIMEOUT) -> int:
-        """Close the port and every connection; returns the requests cut off unanswered."""
+    def stop(self, grace: float | None = None) -> int:
+        """Close the port and every connection (waiting up to ``grace`` seconds, default
+        ``DRAIN_TIMEOUT``, for requests being answered); returns how many were cut off."""
+        grace = DRAIN_TIMEOUT if grace is None else grace
         try:
             if self.export:
                 _unexport(self.url)

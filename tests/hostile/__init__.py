@@ -1,0 +1,1 @@
+"""Hostile tests: bad input, bad clients, lifecycle and concurrency abuse."""
