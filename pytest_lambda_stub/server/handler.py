@@ -143,10 +143,13 @@ class LoopbackHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     default_request_version = "HTTP/1.1"  # even a garbled request line gets a status line
     timeout = IDLE_TIMEOUT
+    wbufsize = 65536  # headers and body leave in one send; see also TCP_NODELAY below
     server: LoopbackHTTPServer
 
     def setup(self) -> None:
         super().setup()
+        # Small answers must not wait for the client's delayed ACK (Nagle): 40 ms per call.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.opened(self.connection)
 
     def finish(self) -> None:
@@ -271,14 +274,18 @@ class LoopbackHandler(BaseHTTPRequestHandler):
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(answer.body)
+                self.wfile.flush()
                 return
             from ..interception.transport import stream_frames
 
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+            self.wfile.flush()
             for frame in stream_frames(answer):  # one HTTP chunk per event-stream message
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
+                self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
         except _GONE:
             self.close_connection = True  # the client went away: nothing more to do
 
