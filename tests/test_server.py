@@ -290,3 +290,58 @@ def test_the_port_is_free_for_anyone_after_stop() -> None:
         port = int(stub.endpoint_url.rsplit(":", 1)[1])
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))  # nothing holds it any more
+
+
+def test_every_entry_point_serves() -> None:
+    @stub_lambda({"echo": echo}, serve=True, export_endpoint=False)
+    def decorated() -> str:
+        from pytest_lambda_stub.stub import decorator_stub
+
+        stub = decorator_stub(decorated)
+        assert stub is not None
+        assert request(stub.endpoint_url, "POST", invoke_path("echo"))[0] == 200
+        return stub.endpoint_url
+
+    url = decorated()
+    with pytest.raises(ConnectionRefusedError):
+        request(url, "POST", invoke_path("echo"))
+    with stub_lambda({"echo": echo}, serve=True, export_endpoint=False) as stub:
+        assert request(stub.endpoint_url, "POST", invoke_path("echo"))[0] == 200
+        assert [r.source for r in stub.invocations] == ["loopback"]
+
+
+@pytest.mark.lambda_stub(serve=True, event_delivery="manual")
+def test_queued_events_keep_the_path_they_came_by(lambda_stub: LambdaStub) -> None:
+    lambda_stub.add_function("echo", echo)
+    status, _, _ = request(lambda_stub.endpoint_url, "POST", invoke_path("echo"), b'{"e": 1}',
+                           headers={"X-Amz-Invocation-Type": "Event"})
+    assert status == 202 and lambda_stub.invocations == []
+    client().invoke(FunctionName="echo", InvocationType="Event", Payload=b'{"e": 2}')
+    delivered = lambda_stub.drain()  # delivered from the test's thread
+    assert [(r.event, r.source) for r in delivered] == [({"e": 1}, "loopback"),
+                                                        ({"e": 2}, "in-process")]
+
+
+def test_strict_mode_and_the_report_cover_loopback_requests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user="""
+import os, subprocess, sys
+import pytest
+
+@pytest.mark.lambda_stub(serve=True, report="always")
+def test_child_calls_an_undeclared_function(lambda_stub):
+    lambda_stub.add_function("known", lambda event, context: "ok")
+    script = ("import boto3\\n"
+              "c = boto3.client('lambda')\\n"
+              "c.invoke(FunctionName='known')\\n"
+              "try:\\n    c.invoke(FunctionName='unknown')\\nexcept Exception: pass\\n")
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="a", AWS_SECRET_ACCESS_KEY="b",
+               AWS_DEFAULT_REGION="eu-west-1")
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
+""")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:randomly", "-rA")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines([
+        "*undeclared function 'unknown' was invoked once*",
+        "*1. known [[]$LATEST[]] RequestResponse [[]loopback[]] attempt=1 status=200 ok*",
+        "*2. unknown [[]-[]] RequestResponse [[]loopback[]] attempt=1 status=404*",
+    ])

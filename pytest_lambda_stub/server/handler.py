@@ -303,7 +303,9 @@ def _unanswered(service: LambdaService, operation: str,
     name = labels.get("FunctionName")
     if name is not None and not service.answers(name):
         why = (f"function {name!r} is passthrough, and the loopback endpoint never forwards to "
-               f"AWS: call it with a client whose endpoint is AWS's (not AWS_ENDPOINT_URL_LAMBDA)")
+               f"AWS: call it with a client whose endpoint is AWS's (clients created while the "
+               f"stub serves read AWS_ENDPOINT_URL_LAMBDA: pass endpoint_url=, or serve with "
+               f"export_endpoint=False)")
     else:
         why = (f"the stub does not answer {operation} (it answers "
                f"{', '.join(adapter.INVOKE_FAMILY)}"
