@@ -162,7 +162,8 @@ def parse_ini_value(name: str, raw: str) -> Any:
             return True
         if lowered in ("0", "false", "no", "off"):
             return False
-        raise OptionError(f"ini option lambda_stub_{name} must be true or false, not {raw!r}")
+        allowed = "true, false or auto" if name == "export_endpoint" else "true or false"
+        raise OptionError(f"ini option lambda_stub_{name} must be {allowed}, not {raw!r}")
     if name == "passthrough":
         if text.lower() in ("true", "all"):
             return True

@@ -266,7 +266,7 @@ def test_bad_ini_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nlambda_stub_export_endpoint = sometimes\n")
     pytester.makepyfile(test_user="def test_it(): pass\n")
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    assert "lambda_stub_export_endpoint must be true or false" in str(result.stderr)
+    assert "lambda_stub_export_endpoint must be true, false or auto" in str(result.stderr)
 
 
 def test_xdist_workers_each_serve_on_their_own_port(pytester: pytest.Pytester,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import warnings
 
 from ..service.state import LambdaService
 from .handler import LoopbackHTTPServer
@@ -64,6 +65,9 @@ class LoopbackServer:
         finally:
             cut = self._http.close(grace)
             self._thread.join(timeout=grace)
+        if self._http.failures:  # each was answered 500; said again so no client can hide it
+            warnings.warn("lambda_stub: the loopback endpoint failed answering:\n  "
+                          + "\n  ".join(self._http.failures), stacklevel=3)
         return cut
 
 
