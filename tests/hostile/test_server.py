@@ -342,3 +342,26 @@ def test_serve_and_stop_many_times() -> None:
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.05)  # connection threads end just after their socket is closed
     assert threading.active_count() <= before  # no server or connection thread left behind
+
+
+# -- beside other libraries ---------------------------------------------------------------------
+
+def test_serving_beside_motos_mock_aws() -> None:
+    moto = pytest.importorskip("moto")
+    import boto3
+
+    from tests.loopback import run_python
+
+    with moto.mock_aws(), stub_lambda({"echo": echo}, serve=True) as stub:
+        sqs = boto3.client("sqs", region_name="eu-west-1")  # moto still answers other services
+        assert sqs.create_queue(QueueName="q")["QueueUrl"].endswith("/q")
+        in_process = boto3.client("lambda", region_name="eu-west-1")
+        assert in_process.invoke(FunctionName="echo", Payload=b"1")["StatusCode"] == 200
+        done = run_python("""
+            import boto3
+            print(boto3.client("lambda").invoke(FunctionName="echo", Payload=b"2")["StatusCode"])
+        """)
+        assert done.stdout.strip() == "200"
+        assert [(r.event, r.source) for r in stub.invocations] == [
+            (1, "in-process"), (2, "loopback")]
+        assert server_of(stub).requests == 1
