@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from ..service import errors
 from ..service import source as request_source
+from ..service.payloads import SYNC_PAYLOAD_LIMIT
 from ..service.state import LambdaService, new_request_id
 from ..service.wire import Answer
 from . import adapter
@@ -60,7 +61,7 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), LoopbackHandler)
         self.service = service
         self.endpoint_url = f"http://127.0.0.1:{self.server_address[1]}"
-        self.requests = 0  # HTTP requests received (answered or not)
+        self.requests = 0  # HTTP requests received (answered, refused or cut off)
         self.failures: list[str] = []  # unexpected errors answering, for the stub's report
         self._lock = threading.Condition()
         self._connections: dict[socket.socket, bool] = {}  # connection -> busy
@@ -80,10 +81,13 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
             self._connections.pop(connection, None)
             self._lock.notify_all()
 
+    def count(self) -> None:
+        with self._lock:
+            self.requests += 1
+
     def begin(self, connection: socket.socket) -> bool:
         """Mark a connection busy answering; False once the server is closing."""
         with self._lock:
-            self.requests += 1
             if self._closing:
                 return False
             self._connections[connection] = True
@@ -160,6 +164,10 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         finally:
             self.server.closed(self.connection)
 
+    def parse_request(self) -> bool:
+        self.server.count()
+        return super().parse_request()
+
     def version_string(self) -> str:
         return "lambda-stub"
 
@@ -192,16 +200,17 @@ class LoopbackHandler(BaseHTTPRequestHandler):
             return errors.ServiceError("LengthRequiredException", 411, {
                 "Type": "User", "message": "lambda_stub loopback endpoint: send the body with a "
                 "Content-Length (chunked request bodies are not accepted)"})
-        raw = self.headers.get("Content-Length")
-        if raw is None:
+        given = self.headers.get_all("Content-Length") or []
+        if not given:
             return None
-        if not raw.strip().isdigit():
+        raw = given[0].strip()
+        if len(set(given)) > 1 or not (raw.isascii() and raw.isdigit()):
             return errors.ServiceError("InvalidRequestException", 400, {
-                "Type": "User",
-                "message": f"lambda_stub loopback endpoint: bad Content-Length {raw!r}"})
-        if int(raw) > MAX_BODY:
-            return errors.too_large(f"Request must be smaller than {MAX_BODY} bytes for the "
-                                    f"InvokeFunction operation")
+                "Type": "User", "message": f"lambda_stub loopback endpoint: bad Content-Length "
+                                           f"{', '.join(map(repr, given))}"})
+        if int(raw) > MAX_BODY:  # AWS's answer to any oversized Invoke, without reading it
+            return errors.too_large(f"Request must be smaller than {SYNC_PAYLOAD_LIMIT} bytes "
+                                    f"for the InvokeFunction operation")
         return None
 
     # -- requests -----------------------------------------------------------------------------
