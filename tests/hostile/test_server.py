@@ -232,9 +232,12 @@ def test_stop_answers_requests_that_finish_within_the_grace() -> None:
     url = stub.serve()
     caller, result = _in_thread(lambda: request(url, "POST", invoke_path("slow")))
     assert started.wait(WAIT)
-    stopper, _ = _in_thread(stub.stop)
-    release.set()
-    stopper.join(WAIT)
+    # stop() runs on the main thread (see the note at the end of this module); the handler is
+    # released while it waits for the request in flight.
+    releaser = threading.Timer(0.2, release.set)
+    releaser.start()
+    stub.stop()
+    releaser.join(WAIT)
     caller.join(WAIT)
     status, _, body = result["value"]
     assert (status, body) == (200, b'"done"')
@@ -275,9 +278,8 @@ def test_stop_closes_idle_and_stalled_connections() -> None:
     parts = urlsplit(url)
     stalled = socket.create_connection((parts.hostname, parts.port), timeout=WAIT)
     stalled.sendall(b"POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\n")
-    stopper, _ = _in_thread(stub.stop)
-    stopper.join(WAIT)
-    assert not stopper.is_alive()  # neither connection held stop() back
+    assert server_of(stub).stop(grace=WAIT) == 0  # neither connection counted as in flight
+    stub.stop()
     assert hung_up(stalled)
     assert idle.sock is not None and hung_up(idle.sock)
     stalled.close()
@@ -366,3 +368,9 @@ def test_serving_beside_motos_mock_aws() -> None:
         assert [(r.event, r.source) for r in stub.invocations] == [
             (1, "in-process"), (2, "loopback")]
         assert server_of(stub).requests == 1
+
+
+# Note: every stop() here runs on the main thread. A stub stopped from another thread leaves
+# runtime/alarm.py's SIGALRM handler installed but marked unusable, so later handlers on the main
+# thread run on worker threads (tests/test_limits.py's main-thread deadline test then fails):
+# reported to the owner of runtime/alarm.py rather than worked around here.
