@@ -260,6 +260,12 @@ class LoopbackHandler(BaseHTTPRequestHandler):
             _hang_up(self.connection)
             return
         except Exception as exc:
+            wire = getattr(exc, "wire", None)
+            if callable(wire):  # a refusal with its own HTTP answer (an operation not emulated)
+                status, headers, answer_body = wire()
+                headers["x-amzn-RequestId"] = new_request_id()
+                self._send(Answer(status, headers, answer_body))
+                return
             problem = (f"loopback endpoint: answering {operation} raised "
                        f"{type(exc).__name__}: {exc}")
             self.server.fail(problem)

@@ -157,6 +157,22 @@ def test_a_failing_answer_is_a_500_and_noted(stub: LambdaStub,
         stub.stop()
 
 
+def test_a_refusal_with_its_own_http_answer_is_sent_as_is(
+        stub: LambdaStub, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Refused(Exception):
+        def wire(self) -> tuple[int, dict[str, str], bytes]:
+            return 501, {"x-amzn-ErrorType": "NotEmulated"}, b'{"message": "not emulated"}'
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise Refused()
+
+    monkeypatch.setattr(handler.adapter, "answer", refuse)
+    status, headers, body = request(stub.endpoint_url, "POST", invoke_path("echo"))
+    assert (status, headers["x-amzn-errortype"], body) == (
+        501, "NotEmulated", b'{"message": "not emulated"}')
+    assert server_of(stub).failures == []
+
+
 # -- clients that vanish ------------------------------------------------------------------------
 
 def test_client_gone_mid_body_costs_nothing(stub: LambdaStub) -> None:
