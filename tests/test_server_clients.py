@@ -171,7 +171,9 @@ def test_aws_cli_get_function(lambda_stub: LambdaStub) -> None:
     assert done.returncode == 0, done.stderr
     configuration = json.loads(done.stdout)["Configuration"]
     assert (configuration["FunctionName"], configuration["MemorySize"]) == ("echo", 256)
-    assert configuration["FunctionArn"] == lambda_stub["echo"].arn
+    assert configuration["FunctionArn"] == "arn:aws:lambda:eu-west-1:123456789012:function:echo"
+    [call] = [c for c in lambda_stub.api_calls if c.operation == "GetFunction"]  # type: ignore[attr-defined,unused-ignore]
+    assert (call.function_name, call.source, call.region) == ("echo", "loopback", "eu-west-1")
 
 
 # -- the AWS SDK for JavaScript v3 ---------------------------------------------------------------
