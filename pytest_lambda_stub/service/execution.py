@@ -129,13 +129,16 @@ def _streamed_chunks(call: Call, outcome: RunOutcome) -> tuple[bytes, ...] | Non
 
 def make_record(call: Call, outcome: RunOutcome, started_at: datetime.datetime, *, ran: bool,
                 error_code: str | None = None) -> Invocation:
-    return Invocation._fast(
+    record = Invocation._fast(
         call.function.name, call.qualifier, call.version, call.invocation_type, call.event,
         call.payload, call.client_context, call.request_id, call.status_code,
         outcome.function_error, outcome.body, outcome.log, started_at, outcome.duration, ran,
         error_code, outcome.error_type, call.attempt, call.invocation_id, call.region,
-        call.operation, _streamed_chunks(call, outcome), call.source,
+        call.operation, _streamed_chunks(call, outcome),
     )
+    if call.source != record.source:  # set by name: independent of the fields' order
+        object.__setattr__(record, "source", call.source)
+    return record
 
 
 def refused_record(service: LambdaService, *, function_name: str, qualifier: str | None,
