@@ -231,7 +231,11 @@ class LambdaStub:
             hooks.activate(self._service)
             self._service.events.start()
             if self._service.options.serve:
-                self.serve()
+                try:
+                    self.serve()
+                except BaseException:
+                    self.stop()  # not left half-started
+                    raise
         return self
 
     def serve(self) -> str:
@@ -279,8 +283,7 @@ class LambdaStub:
             from .runtime.workers import POOL
 
             server, self._server = self._server, None
-            if server is not None:
-                server.stop()
+            failed = server.stop() if server is not None else []  # before the hooks go
             left = self._service.events.stop()
             hooks.deactivate(self._service)
             logs.uninstall()
@@ -293,6 +296,11 @@ class LambdaStub:
 
                 warnings.warn(f"lambda_stub: {len(left)} event(s) left queued when the stub "
                               f"stopped, never delivered", stacklevel=2)
+            if failed:  # each was answered 500; said again so that no client can hide it
+                import warnings
+
+                warnings.warn("lambda_stub: the loopback endpoint failed answering:\n  "
+                              + "\n  ".join(failed), stacklevel=2)
             return self.stopped_with
 
     def problems(self, left: list[PendingEvent] | None = None) -> list[str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import warnings
 
 from ..service.state import LambdaService
 from .handler import LoopbackHTTPServer
@@ -38,6 +37,7 @@ class LoopbackServer:
         self._http = LoopbackHTTPServer(service)
         self.url = self._http.endpoint_url
         self.export = export
+        self.cut_off = 0
         self._thread = threading.Thread(
             target=self._http.serve_forever, kwargs={"poll_interval": 0.05},
             name=f"lambda-stub-loopback-{self._http.server_address[1]}", daemon=True)
@@ -55,20 +55,18 @@ class LoopbackServer:
         """Unexpected errors met while answering (each also answered 500 to its client)."""
         return list(self._http.failures)
 
-    def stop(self, grace: float | None = None) -> int:
+    def stop(self, grace: float | None = None) -> list[str]:
         """Close the port and every connection (waiting up to ``grace`` seconds, default
-        ``DRAIN_TIMEOUT``, for requests being answered); returns how many were cut off."""
+        ``DRAIN_TIMEOUT``, for requests being answered; ``cut_off`` counts those that were
+        not); returns the unexpected errors met answering (each was answered 500)."""
         grace = DRAIN_TIMEOUT if grace is None else grace
         try:
             if self.export:
                 _unexport(self.url)
         finally:
-            cut = self._http.close(grace)
+            self.cut_off = self._http.close(grace)
             self._thread.join(timeout=grace)
-        if self._http.failures:  # each was answered 500; said again so no client can hide it
-            warnings.warn("lambda_stub: the loopback endpoint failed answering:\n  "
-                          + "\n  ".join(self._http.failures), stacklevel=3)
-        return cut
+        return self.failures
 
 
 def _export(url: str) -> None:

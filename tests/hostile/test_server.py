@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ import pytest
 
 from pytest_lambda_stub import LambdaStub, stub_lambda
 from pytest_lambda_stub.server import handler, lifecycle
-from pytest_lambda_stub.server.lifecycle import LoopbackServer
+from pytest_lambda_stub.server.lifecycle import ENV_VAR, LoopbackServer
 from pytest_lambda_stub.service.payloads import SYNC_PAYLOAD_LIMIT
 from tests.loopback import SIGNED, connect, invoke_path, request
 
@@ -155,6 +156,38 @@ def test_a_failing_answer_is_a_500_and_noted(stub: LambdaStub,
     with pytest.warns(UserWarning, match="failed answering:\n  loopback endpoint: answering "
                                          "Invoke raised KeyError"):
         stub.stop()
+    assert not stub.active and ENV_VAR not in os.environ
+
+
+def test_a_warning_turned_error_still_tears_everything_down(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_lambda_stub.interception import hooks
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(handler.adapter, "answer", broken)
+    stub = LambdaStub({"echo": echo}, serve=True).start()
+    assert request(stub.endpoint_url, "POST", invoke_path("echo"))[0] == 500
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match="failed answering"):
+            stub.stop()
+    assert not stub.active and not hooks.is_installed() and ENV_VAR not in os.environ
+
+
+def test_a_serve_that_cannot_start_leaves_nothing_started(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_lambda_stub.interception import hooks
+
+    def no_port(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("no port for you")
+
+    monkeypatch.setattr(lifecycle, "LoopbackHTTPServer", no_port)
+    stub = LambdaStub({"echo": echo}, serve=True)
+    with pytest.raises(OSError, match="no port for you"), stub:
+        pass
+    assert not stub.active and not hooks.is_installed() and ENV_VAR not in os.environ
 
 
 def test_a_refusal_with_its_own_http_answer_is_sent_as_is(
@@ -294,7 +327,9 @@ def test_stop_closes_idle_and_stalled_connections() -> None:
     parts = urlsplit(url)
     stalled = socket.create_connection((parts.hostname, parts.port), timeout=WAIT)
     stalled.sendall(b"POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\n")
-    assert server_of(stub).stop(grace=WAIT) == 0  # neither connection counted as in flight
+    server = server_of(stub)
+    server.stop(grace=WAIT)
+    assert server.cut_off == 0  # neither connection counted as in flight
     stub.stop()
     assert hung_up(stalled)
     assert idle.sock is not None and hung_up(idle.sock)
