@@ -103,6 +103,33 @@ def test_subprocess_retries_a_scripted_throttle(lambda_stub: LambdaStub) -> None
         (1, "TooManyRequestsException"), (2, None)]
 
 
+def test_subprocess_sees_a_scripted_transport_fault_as_a_dropped_connection(
+        lambda_stub: LambdaStub) -> None:
+    function = lambda_stub.add_function("echo", echo)
+    function.fail("ReadTimeoutError", attempts=[1])
+    done = run_python("""
+        import boto3
+        print(boto3.client("lambda").invoke(FunctionName="echo")["StatusCode"])
+    """)
+    assert done.stdout.strip() == "200"  # botocore retried the dropped connection
+    function.clear_failures()
+    function.fail("ConnectionClosedError", times=None)
+    done = run_python("""
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import ConnectionClosedError
+        client = boto3.client("lambda", config=Config(retries={"max_attempts": 0}))
+        try:
+            client.invoke(FunctionName="echo")
+        except ConnectionClosedError as error:
+            print("closed:", error)
+    """)
+    assert done.stdout.startswith("closed: Connection was closed before we received a valid "
+                                  "response from endpoint URL")
+    assert [(r.attempt, r.error_code) for r in loopback_runs(lambda_stub)] == [
+        (1, "ReadTimeoutError"), (2, None), (1, "ConnectionClosedError")]
+
+
 # -- a multiprocessing pool with spawn -----------------------------------------------------------
 
 def test_spawned_pool_workers_invoke(lambda_stub: LambdaStub,

@@ -21,7 +21,6 @@ from . import routes
 INVOKE_FAMILY = ("Invoke", "InvokeAsync", "InvokeWithResponseStream")
 
 
-
 def _load_dispatch() -> Any:
     """``interception.dispatch`` (the control plane, once merged), or None while it is absent."""
     name = f"{__package__.rpartition('.')[0]}.interception.dispatch"
