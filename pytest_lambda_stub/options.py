@@ -38,6 +38,9 @@ class StubOptions:
     - ``report``: when pytest's report gets a "lambda invocations" section.
     - ``seed``: seeds the randomness of ``duplicate_delivery`` and of weighted aliases.
     - ``account_concurrency``: account-wide concurrent executions before throttling.
+    - ``serve``: also answer over HTTP on 127.0.0.1 (``stub.serve()``), for other processes.
+    - ``export_endpoint``: while serving, set ``AWS_ENDPOINT_URL_LAMBDA`` for child processes;
+      ``None`` (the default) does so under pytest only.
     """
 
     strict: bool = True
@@ -49,6 +52,8 @@ class StubOptions:
     report: ReportMode = "on-failure"
     seed: int | None = None
     account_concurrency: int = 1000
+    serve: bool = False
+    export_endpoint: bool | None = None
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -77,9 +82,12 @@ class StubOptions:
 
 
 def _validate(name: str, value: Any) -> Any:
-    if name in ("strict", "instant_retries"):
+    if name == "export_endpoint" and value is None:
+        return value
+    if name in ("strict", "instant_retries", "serve", "export_endpoint"):
         if not isinstance(value, bool):
-            raise OptionError(f"lambda_stub option {name!r} must be True or False, not {value!r}")
+            allowed = "True, False or None" if name == "export_endpoint" else "True or False"
+            raise OptionError(f"lambda_stub option {name!r} must be {allowed}, not {value!r}")
         return value
     if name == "passthrough":
         if isinstance(value, bool):
@@ -147,13 +155,16 @@ def set_session_defaults(options: StubOptions) -> None:
 def parse_ini_value(name: str, raw: str) -> Any:
     """Turn an ini file's text into the option's Python value (before validation)."""
     text = raw.strip()
-    if name in ("strict", "instant_retries"):
+    if name == "export_endpoint" and text.lower() in ("", "auto"):
+        return None
+    if name in ("strict", "instant_retries", "serve", "export_endpoint"):
         lowered = text.lower()
         if lowered in ("1", "true", "yes", "on"):
             return True
         if lowered in ("0", "false", "no", "off"):
             return False
-        raise OptionError(f"ini option lambda_stub_{name} must be true or false, not {raw!r}")
+        allowed = "true, false or auto" if name == "export_endpoint" else "true or false"
+        raise OptionError(f"ini option lambda_stub_{name} must be {allowed}, not {raw!r}")
     if name == "passthrough":
         if text.lower() in ("true", "all"):
             return True

@@ -31,6 +31,9 @@ _INI_HELP = {
     "report": "'lambda invocations' report section: on-failure, always or never",
     "seed": "seed for duplicate_delivery's randomness",
     "account_concurrency": "account-wide concurrent executions before throttling",
+    "serve": "also answer over HTTP on 127.0.0.1 (stub.endpoint_url), for other processes",
+    "export_endpoint": "while serving, set AWS_ENDPOINT_URL_LAMBDA: true, false or auto "
+                       "(auto: under pytest)",
 }
 _STASH_KEY = pytest.StashKey["LambdaStub"]()
 _configs: list[pytest.Config] = []
@@ -55,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "lambda_stub(functions=None, **options): configure the lambda_stub fixture "
         "(strict, passthrough, account_id, region, instant_retries, event_delivery, report, "
-        "seed, account_concurrency)",
+        "seed, account_concurrency, serve, export_endpoint)",
     )
     _configs.append(config)
     values: dict[str, Any] = {}

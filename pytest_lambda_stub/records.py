@@ -44,6 +44,7 @@ class Invocation:
     log_type: str | None = None
     trace_id: str | None = None
     init_log: str = ""
+    source: str = "in-process"  # or "loopback": an HTTP request to stub.serve()'s endpoint
 
     @property
     def result(self) -> Any:
@@ -75,6 +76,7 @@ class Invocation:
         )
         ran = "" if self.ran else " (handler not run)"
         via = "" if self.operation == "Invoke" else f" via {self.operation}"
+        via += "" if self.source == "in-process" else f" [{self.source}]"
         return (
             f"{self.function_name}{qualifier} [{version}] {self.invocation_type}{via} "
             f"attempt={self.attempt} status={self.status_code} {outcome} "

@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from .functions import _MISSING, AliasTarget, FakeFunction, SimulatedDuration, Target
 from .options import StubOptions, session_defaults
@@ -23,6 +23,9 @@ from .runtime.handlers import Handler
 from .service.api.calls import ApiCall
 from .service.events import PendingEvent
 from .service.state import LambdaService, SentRecord
+
+if TYPE_CHECKING:
+    from .server.lifecycle import LoopbackServer
 
 F = TypeVar("F", bound=Callable[..., Any])
 _FIXTURE_NAME = "lambda_stub"
@@ -50,6 +53,7 @@ class LambdaStub:
         self._depth = 0
         self._lock = threading.RLock()
         self.stopped_with: list[str] = []
+        self._server: LoopbackServer | None = None
         for name, handler in (functions or {}).items():
             self.add_function(name, handler)
 
@@ -286,7 +290,41 @@ class LambdaStub:
             alarm.install()
             hooks.activate(self._service)
             self._service.events.start()
+            if self._service.options.serve:
+                try:
+                    self.serve()
+                except BaseException:
+                    self.stop()  # not left half-started
+                    raise
         return self
+
+    def serve(self) -> str:
+        """Answer over HTTP too, for clients outside this process; returns the endpoint's URL.
+
+        A server on 127.0.0.1 (a free port) answers the Lambda API as the stub does in-process
+        (same records, failure scripts and strict mode; the signature is not checked). With
+        ``export_endpoint`` (on by default under pytest) ``AWS_ENDPOINT_URL_LAMBDA`` is set in
+        ``os.environ`` meanwhile, so child processes' SDKs call it. Stopped with the stub.
+        """
+        with self._lock:
+            if not self.active:
+                raise RuntimeError("stub.serve() needs a started stub: call it inside "
+                                   "'with stub:' or the lambda_stub fixture, or pass serve=True")
+            if self._server is None:
+                from .server.lifecycle import LoopbackServer, under_pytest
+
+                export = self._service.options.export_endpoint
+                self._server = LoopbackServer(
+                    self._service, export=under_pytest() if export is None else export)
+            return self._server.url
+
+    @property
+    def endpoint_url(self) -> str:
+        """The loopback endpoint's URL (``http://127.0.0.1:<port>``) while the stub serves."""
+        server = self._server
+        if server is None:
+            raise RuntimeError("the stub is not serving: call stub.serve() or pass serve=True")
+        return server.url
 
     def stop(self) -> list[str]:
         """Stop answering; undo every patch when no other stub is active.
@@ -304,6 +342,8 @@ class LambdaStub:
             from .runtime import alarm, environment, logs
             from .runtime.workers import POOL
 
+            server, self._server = self._server, None
+            failed = server.stop() if server is not None else []  # before the hooks go
             left = self._service.events.stop()
             hooks.deactivate(self._service)
             logs.uninstall()
@@ -317,6 +357,11 @@ class LambdaStub:
 
                 warnings.warn(f"lambda_stub: {len(left)} event(s) left queued when the stub "
                               f"stopped, never delivered", stacklevel=2)
+            if failed:  # each was answered 500; said again so that no client can hide it
+                import warnings
+
+                warnings.warn("lambda_stub: the loopback endpoint failed answering:\n  "
+                              + "\n  ".join(failed), stacklevel=2)
             return self.stopped_with
 
     def problems(self, left: list[PendingEvent] | None = None) -> list[str]:

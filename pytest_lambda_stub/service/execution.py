@@ -21,6 +21,7 @@ from ..runtime.execute import RunOutcome, RunSpec, current_chain, execute
 from ..runtime.handlers import HandlerRef, timeout_payload
 from ..runtime.init import initialize
 from . import errors
+from . import source as request_source
 from .api.model import settings_for
 from .names import function_arn
 from .state import LambdaService, next_arrival
@@ -52,6 +53,7 @@ class Call:
     read_timeout: float | None = None  # the calling client's, for synchronous calls
     log_type: str | None = None  # the request's LogType
     trace_header: str | None = None  # the request's X-Amzn-Trace-Id (a caller on Lambda)
+    source: str = dataclasses.field(default_factory=request_source.current)  # the request's path
 
 
 def request_chain(service: LambdaService, trace_header: str | None) -> tuple[str, ...]:
@@ -244,13 +246,16 @@ def _streamed_chunks(call: Call, outcome: RunOutcome) -> tuple[bytes, ...] | Non
 def make_record(call: Call, outcome: RunOutcome, started_at: datetime.datetime, *, ran: bool,
                 error_code: str | None = None, trace: str | None = None,
                 init_log: str = "") -> Invocation:
-    return Invocation._fast(
+    record = Invocation._fast(
         call.function.name, call.qualifier, call.version, call.invocation_type, call.event,
         call.payload, call.client_context, call.request_id, call.status_code,
         outcome.function_error, outcome.body, outcome.log, started_at, outcome.duration, ran,
         error_code, outcome.error_type, call.attempt, call.invocation_id, call.region,
         call.operation, _streamed_chunks(call, outcome), call.log_type, trace, init_log,
     )
+    if call.source != record.source:  # set by name: independent of the fields' order
+        object.__setattr__(record, "source", call.source)
+    return record
 
 
 def refused_record(service: LambdaService, *, function_name: str, qualifier: str | None,
@@ -268,4 +273,5 @@ def refused_record(service: LambdaService, *, function_name: str, qualifier: str
         started_at=datetime.datetime.fromtimestamp(service.clock.now(), datetime.timezone.utc),
         duration=0.0, ran=False, error_code=code, attempt=attempt,
         invocation_id=invocation_id, region=region, operation=operation, log_type=log_type,
+        source=request_source.current(),
     )

@@ -1,1 +1,1 @@
-"""Hostile tests: bad handlers, bad input, lifecycle, concurrency, interop."""
+"""Hostile tests: bad handlers, bad input, bad clients, lifecycle, concurrency, interop."""
