@@ -28,7 +28,7 @@ from ..service import errors
 from ..service.invoke import handle
 from ..service.state import LambdaService
 from ..service.wire import Request
-from . import retries, transport
+from . import limits, retries, transport
 
 OPERATIONS = ("Invoke", "InvokeWithResponseStream", "InvokeAsync")
 _CONTEXT_KEY = retries.CONTEXT_KEY
@@ -48,6 +48,7 @@ def current() -> LambdaService | None:
 
 
 def activate(service: LambdaService) -> None:
+    service.name_limits = limits.from_model()
     with _lock:
         _active.append(service)
         if len(_active) == 1:

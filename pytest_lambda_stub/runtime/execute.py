@@ -8,7 +8,9 @@ import dataclasses
 import decimal
 import inspect
 import json
+import numbers
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -74,9 +76,37 @@ _encode = _Encoder().encode
 
 
 def marshal(result: Any) -> bytes:
+    """The result as the runtime sends it; ``ValueError`` when it cannot be (the runtime's
+    ``Runtime.MarshalError``), including a result nested too deeply to encode."""
     if result is None:
         return b"null"
-    return _encode(result).encode("utf-8")
+    try:
+        return _encode(result).encode("utf-8")
+    except RecursionError:
+        pass
+    # The runtime encodes from a shallow stack; here a test's stack sits below the handler. Give
+    # the encoder the room it would have there (the limit is process-wide: raise it, briefly).
+    with _deep_lock:
+        previous = sys.getrecursionlimit()
+        sys.setrecursionlimit(previous + _stack_depth())
+        try:
+            return _encode(result).encode("utf-8")
+        except RecursionError as exc:
+            raise ValueError(str(exc)) from None
+        finally:
+            sys.setrecursionlimit(previous)
+
+
+_deep_lock = threading.Lock()
+
+
+def _stack_depth() -> int:
+    depth = 0
+    frame: Any = sys._getframe()
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
 
 
 def _set_environment(environment: Mapping[str, str]) -> dict[str, str | None]:
@@ -196,8 +226,7 @@ def execute(spec: RunSpec, *, init_duration: float | None = None,
     request_id = spec.context.aws_request_id
     simulated: float | None = None
     if spec.simulated_duration is not None:
-        sim = spec.simulated_duration
-        simulated = float(sim(spec.event) if callable(sim) else sim)
+        simulated = _simulated(spec)
     raw: _Raw | None
     printed = ""  # what an interrupted handler printed before its deadline
     if alarm.usable():
@@ -232,6 +261,35 @@ def execute(spec: RunSpec, *, init_duration: float | None = None,
     error_type = raw.error_payload.get("errorType") if raw.error_payload else None
     return RunOutcome(raw.body, raw.function_error, error_type, log, duration,
                       chunks=raw.chunks, simulated=simulated is not None)
+
+
+SIMULATED_DURATION_MAX = 1e9
+
+
+class SimulatedDurationError(ValueError):
+    """A ``simulated_duration`` callable raised, or returned something other than a number of
+    seconds: the test's own declaration is wrong, so the test hears of it (not the caller's
+    function error)."""
+
+
+def _simulated(spec: RunSpec) -> float:
+    sim = spec.simulated_duration
+    if not callable(sim):
+        return float(sim)  # type: ignore[arg-type]  # validated when declared
+    where = (f"function {spec.context.function_name!r}: simulated_duration "
+             f"{getattr(sim, '__qualname__', sim)!r}")
+    try:
+        value = sim(spec.event)
+    except Exception as exc:
+        raise SimulatedDurationError(
+            f"{where} raised {type(exc).__name__}: {exc} (request "
+            f"{spec.context.aws_request_id})") from exc
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not 0 <= value <= SIMULATED_DURATION_MAX:  # also False for NaN
+        raise SimulatedDurationError(
+            f"{where} returned {value!r}: it must return a number of seconds from 0 to "
+            f"{SIMULATED_DURATION_MAX:g} (request {spec.context.aws_request_id})")
+    return float(value)
 
 
 def _late_value(job: Job) -> Any:

@@ -13,6 +13,7 @@ import heapq
 import itertools
 import json
 import logging
+import numbers
 import random
 import threading
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,9 @@ _log = logging.getLogger(__name__)
 RETRY_DELAYS = (60.0, 120.0)
 THROTTLE_BACKOFF_START = 1.0
 THROTTLE_BACKOFF_MAX = 300.0
+# How far one advance() may move the simulated clock: far beyond any event's life (6 hours),
+# and far from where records' timestamps (datetime, year 9999) overflow.
+MAX_ADVANCE = 1e10
 _sequence = itertools.count()
 
 
@@ -122,9 +126,13 @@ class EventQueue:
         return self._deliver_due(None)
 
     def advance(self, seconds: float) -> list[Invocation]:
-        if seconds < 0:
-            raise ValueError("advance() takes seconds >= 0")
-        target = self.service.clock.now() + seconds
+        if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+            raise TypeError(f"advance() takes a number of seconds, not {seconds!r}")
+        if not 0 <= seconds <= MAX_ADVANCE:  # also False for NaN
+            raise ValueError(f"advance() takes a finite number of seconds from 0 to "
+                             f"{MAX_ADVANCE:g} (about 300 years), not {seconds!r}")
+        now = self.service.clock.now()
+        target = now + seconds
         ran = self._deliver_due(target)
         self.service.clock.advance_to(target)
         return ran

@@ -16,6 +16,7 @@ from typing import Any
 from ..functions import FakeFunction
 from ..options import StubOptions
 from ..records import Invocation
+from .names import DEFAULT_LIMITS, NameLimits
 
 _ids = random.Random()
 
@@ -72,6 +73,7 @@ class LambdaService:
         self.sent: list[SentRecord] = []
         self.account_running = 0
         self.clock = SimClock()
+        self.name_limits: NameLimits = DEFAULT_LIMITS  # the installed model's (set at activation)
         from .events import EventQueue
 
         self.events = EventQueue(self)

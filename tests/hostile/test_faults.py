@@ -1,0 +1,252 @@
+"""Hostile input for the service and the simulation: every bad value gets the error AWS gives
+(or a clear error naming what was declared), never an internal Python error, and the stub keeps
+working afterwards."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.exceptions import ClientError
+
+from pytest_lambda_stub import LambdaStub, stub_lambda
+from pytest_lambda_stub.runtime.execute import SimulatedDurationError
+from pytest_lambda_stub.service import names
+from tests.helpers import client
+
+DEEP = b"[" * 100_000 + b"]" * 100_000  # 200 KB, far deeper than any recursion limit
+OPERATIONS = ("RequestResponse", "Event", "InvokeWithResponseStream", "InvokeAsync")
+
+
+def _echo(event: Any, context: Any) -> Any:
+    return event
+
+
+def _call(lam: Any, operation: str, name: str, body: bytes = b"{}") -> dict[str, Any]:
+    if operation == "InvokeAsync":
+        result: dict[str, Any] = lam.invoke_async(FunctionName=name, InvokeArgs=body)
+    elif operation == "InvokeWithResponseStream":
+        result = lam.invoke_with_response_stream(FunctionName=name, Payload=body)
+        result["EventStream"] = list(result["EventStream"])
+    else:
+        result = lam.invoke(FunctionName=name, InvocationType=operation, Payload=body)
+    return result
+
+
+def _model_member(name: str) -> dict[str, Any]:
+    model = botocore.session.get_session().get_service_model("lambda")
+    metadata: dict[str, Any] = model.operation_model("Invoke").input_shape.members[name].metadata
+    return metadata
+
+
+# -- deeply nested payloads and results (C10) -----------------------------------------------
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_deeply_nested_payload_is_invalid_request_content(operation: str) -> None:
+    lam = client()
+    with stub_lambda({"f": _echo}) as stub:
+        with pytest.raises(lam.exceptions.InvalidRequestContentException) as caught:
+            _call(lam, operation, "f", DEEP)
+        message = caught.value.response["Error"]["Message"]
+        assert message.startswith("Could not parse request body into json: Could not parse "
+                                  "payload into json: Document nesting depth (1001) exceeds "
+                                  "the maximum allowed (1000")
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        # Recorded as refused; the handler never ran; the stub still answers.
+        assert [r.error_code for r in stub["f"].invocations] == ["InvalidRequestContentException"]
+        assert not stub["f"].invocations[0].ran
+        assert json.loads(lam.invoke(FunctionName="f", Payload=b"[1]")["Payload"].read()) == [1]
+
+
+@pytest.mark.parametrize("depth", [500, 990])
+def test_nesting_within_the_limit_reaches_the_handler(depth: int) -> None:
+    # Within Jackson's 1000 levels, whatever the depth of the test's own call stack.
+    seen: list[int] = []
+
+    def measure(event: Any, context: Any) -> None:
+        levels = 0
+        while isinstance(event, list) and event:
+            event, levels = event[0], levels + 1
+        seen.append(levels + 1)
+
+    lam = client()
+    with stub_lambda({"f": measure}):
+        body = b"[" * (depth - 1) + b"[]" + b"]" * (depth - 1)
+        assert lam.invoke(FunctionName="f", Payload=body)["StatusCode"] == 200
+    assert seen == [depth]
+
+
+def test_deeply_nested_client_context_is_invalid_request_content() -> None:
+    import base64
+
+    lam = client()
+    context = base64.b64encode(b"[" * 2500 + b"]" * 0).decode()[:3500]
+    with stub_lambda({"f": _echo}):
+        with pytest.raises(lam.exceptions.InvalidRequestContentException, match="Client context"):
+            lam.invoke(FunctionName="f", ClientContext=context)
+
+
+@pytest.mark.parametrize("operation", ["RequestResponse", "InvokeWithResponseStream"])
+def test_deeply_nested_result_is_a_marshal_error(operation: str) -> None:
+    def deep(event: Any, context: Any) -> Any:
+        value: list[Any] = []
+        for _ in range(50_000):
+            value = [value]
+        return value
+
+    lam = client()
+    with stub_lambda({"deep": deep}) as stub:
+        _call(lam, operation, "deep")
+    record = stub["deep"].invocations[0]
+    assert record.function_error == "Unhandled"
+    assert record.error_type == "Runtime.MarshalError"
+    payload = record.result
+    assert payload["errorType"] == "Runtime.MarshalError"
+    assert payload["errorMessage"].startswith("Unable to marshal response: maximum recursion "
+                                              "depth exceeded")
+    assert payload["requestId"] == record.request_id and payload["stackTrace"] == []
+
+
+def test_deeply_nested_result_of_an_event_goes_to_the_failure_destination() -> None:
+    def deep(event: Any, context: Any) -> Any:
+        value: list[Any] = []
+        for _ in range(50_000):
+            value = [value]
+        return value
+
+    failures: list[Any] = []
+    lam = client()
+    with stub_lambda(strict=False) as stub:
+        stub.add_function("deep", deep, maximum_retry_attempts=0, on_failure=failures.append)
+        assert lam.invoke(FunctionName="deep", InvocationType="Event")["StatusCode"] == 202
+    assert [r.error_type for r in stub["deep"].invocations] == ["Runtime.MarshalError"]
+    assert failures[0]["responsePayload"]["errorType"] == "Runtime.MarshalError"
+
+
+# -- FunctionName length (C12) --------------------------------------------------------------
+
+
+def test_name_limits_default_matches_the_installed_model() -> None:
+    assert names.FUNCTION_NAME_MAX_LENGTH == _model_member("FunctionName")["max"]
+    assert names.QUALIFIER_MAX_LENGTH == _model_member("Qualifier")["max"]
+    assert names.FUNCTION_NAME_PATTERN_TEXT == _model_member("FunctionName")["pattern"]
+    assert names.QUALIFIER_PATTERN_TEXT == _model_member("Qualifier")["pattern"]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_function_name_longer_than_the_model_allows_is_a_validation_error(operation: str) -> None:
+    limit = int(_model_member("FunctionName")["max"])
+    long_name = "f" * (limit + 1)
+    lam = client()
+    with stub_lambda({"f": _echo}, strict=False) as stub:
+        with pytest.raises(ClientError) as caught:
+            _call(lam, operation, long_name)
+        error = caught.value.response["Error"]
+        assert error["Code"] == "ValidationException"
+        assert error["Message"] == (
+            f"1 validation error detected: Value '{long_name}' at 'functionName' failed to "
+            f"satisfy constraint: Member must have length less than or equal to {limit}")
+        assert stub.undeclared_calls == {}
+        # At the limit itself: not a validation error, just not found.
+        with pytest.raises(lam.exceptions.ResourceNotFoundException):
+            _call(lam, operation, "f" * limit)
+
+
+def test_long_name_failing_the_pattern_lists_both_violations() -> None:
+    limit = int(_model_member("FunctionName")["max"])
+    bad = "!" * (limit + 1)
+    lam = client()
+    with stub_lambda({"f": _echo}):
+        with pytest.raises(ClientError) as caught:
+            lam.invoke(FunctionName=bad)
+    message = caught.value.response["Error"]["Message"]
+    assert message.startswith("2 validation errors detected: ")
+    assert "Member must satisfy regular expression pattern" in message
+    assert message.endswith(f"Member must have length less than or equal to {limit}")
+
+
+def test_name_limits_come_from_the_model_when_a_stub_starts() -> None:
+    stub = LambdaStub()
+    with stub:
+        assert stub._service.name_limits.function_name == _model_member("FunctionName")["max"]
+
+
+# -- advance() and simulated_duration (C11) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("seconds", [math.inf, -math.inf, math.nan, -1, -0.5, 1e20, 1e11])
+def test_advance_rejects_values_the_clock_cannot_take(seconds: float) -> None:
+    lam = client()
+    with stub_lambda(event_delivery="manual", strict=False) as stub:
+        stub.add_function("f", returns="ok")
+        lam.invoke(FunctionName="f", InvocationType="Event")
+        clock = stub.clock
+        with pytest.raises(ValueError, match=r"advance\(\) takes a finite number of seconds"):
+            stub.advance(seconds)
+        assert stub.clock - clock < 5  # not moved
+        # Later invokes and advances still work.
+        assert len(stub.advance(1)) == 1
+        assert lam.invoke(FunctionName="f")["StatusCode"] == 200
+        assert stub.drain() == []
+
+
+@pytest.mark.parametrize("value", ["1", None, [1], True])
+def test_advance_rejects_what_is_not_a_number(value: Any) -> None:
+    with stub_lambda() as stub, pytest.raises(TypeError, match="advance"):
+        stub.advance(value)
+
+
+def _raises(event: Any) -> float:
+    raise KeyError("no duration for this event")
+
+
+BAD_DURATIONS: list[tuple[Callable[[Any], Any], str]] = [
+    (_raises, "raised KeyError"),
+    (lambda event: "3", "returned '3'"),
+    (lambda event: None, "returned None"),
+    (lambda event: math.nan, "returned nan"),
+    (lambda event: math.inf, "returned inf"),
+    (lambda event: -1, "returned -1"),
+    (lambda event: True, "returned True"),
+]
+
+
+@pytest.mark.parametrize(("duration", "said"), BAD_DURATIONS)
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_bad_simulated_duration_is_a_clear_error_naming_the_function(
+        duration: Callable[[Any], Any], said: str, operation: str) -> None:
+    lam = client()
+    with stub_lambda(strict=False) as stub:
+        stub.add_function("slow", returns="ok", simulated_duration=duration)
+        stub.add_function("fine", returns="ok", simulated_duration=lambda event: 1.5)
+        with pytest.raises(SimulatedDurationError) as caught:
+            _call(lam, operation, "slow")
+        assert "function 'slow': simulated_duration" in str(caught.value)
+        assert said in str(caught.value)
+        assert isinstance(caught.value, ValueError)
+        # Nothing held: concurrency released, later invokes answered.
+        assert stub["slow"].running == 0
+        response = lam.invoke(FunctionName="fine")
+        assert response["StatusCode"] == 200 and "FunctionError" not in response
+
+
+def test_simulated_duration_accepts_any_real_number() -> None:
+    import decimal
+    import fractions
+
+    lam = client()
+    with stub_lambda(strict=False) as stub:
+        stub.add_function("a", returns=1, simulated_duration=lambda e: fractions.Fraction(1, 2))
+        stub.add_function("b", returns=1, simulated_duration=lambda e: 2)
+        lam.invoke(FunctionName="a")
+        lam.invoke(FunctionName="b")
+        stub.add_function("c", returns=1, simulated_duration=lambda e: decimal.Decimal("1"))
+        with pytest.raises(SimulatedDurationError, match="Decimal"):
+            lam.invoke(FunctionName="c")
+    assert stub["a"].invocations[0].duration == 0.5
+    assert stub["b"].invocations[0].duration == 2.0
