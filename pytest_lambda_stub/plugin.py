@@ -215,6 +215,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "setup":
         # The invocations of a module-scoped stub's earlier tests are not this test's story.
         item.stash[_OFFSET_KEY] = len(stub.invocations) if shared else 0
+        # A rerun (pytest-rerunfailures) runs the same item again: each run gets its section.
+        item.stash[_REPORTED_KEY] = False
         return
     if item.stash.get(_REPORTED_KEY, False):
         return
