@@ -16,6 +16,7 @@ Passthrough = bool | frozenset[str]
 
 EVENT_DELIVERY_MODES: tuple[str, ...] = ("immediate", "manual", "background")
 REPORT_MODES: tuple[str, ...] = ("on-failure", "always", "never")
+_BOOLEANS = ("strict", "instant_retries", "send_destinations")
 
 
 class OptionError(ValueError):
@@ -37,6 +38,9 @@ class StubOptions:
     - ``report``: when pytest's report gets a "lambda invocations" section.
     - ``seed``: seeds the randomness of ``duplicate_delivery``.
     - ``account_concurrency``: account-wide concurrent executions before throttling.
+    - ``send_destinations``: send SQS, SNS and EventBridge destination and dead-letter records
+      with boto3 even when moto's ``mock_aws`` is not active, to whatever endpoint botocore is
+      configured for, with the credentials present (off: they are only recorded).
     """
 
     strict: bool = True
@@ -48,6 +52,7 @@ class StubOptions:
     report: ReportMode = "on-failure"
     seed: int | None = None
     account_concurrency: int = 1000
+    send_destinations: bool = False
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -76,7 +81,7 @@ class StubOptions:
 
 
 def _validate(name: str, value: Any) -> Any:
-    if name in ("strict", "instant_retries"):
+    if name in _BOOLEANS:
         if not isinstance(value, bool):
             raise OptionError(f"lambda_stub option {name!r} must be True or False, not {value!r}")
         return value
@@ -146,7 +151,7 @@ def set_session_defaults(options: StubOptions) -> None:
 def parse_ini_value(name: str, raw: str) -> Any:
     """Turn an ini file's text into the option's Python value (before validation)."""
     text = raw.strip()
-    if name in ("strict", "instant_retries"):
+    if name in _BOOLEANS:
         lowered = text.lower()
         if lowered in ("1", "true", "yes", "on"):
             return True

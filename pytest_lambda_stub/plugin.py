@@ -31,6 +31,7 @@ _INI_HELP = {
     "report": "'lambda invocations' report section: on-failure, always or never",
     "seed": "seed for duplicate_delivery's randomness",
     "account_concurrency": "account-wide concurrent executions before throttling",
+    "send_destinations": "send SQS/SNS/EventBridge destinations with boto3 even without moto",
 }
 _STASH_KEY = pytest.StashKey["LambdaStub"]()
 _configs: list[pytest.Config] = []
@@ -55,7 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "lambda_stub(functions=None, **options): configure the lambda_stub fixture "
         "(strict, passthrough, account_id, region, instant_retries, event_delivery, report, "
-        "seed, account_concurrency)",
+        "seed, account_concurrency, send_destinations)",
     )
     _configs.append(config)
     values: dict[str, Any] = {}

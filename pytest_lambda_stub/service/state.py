@@ -52,7 +52,8 @@ class SimClock:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class SentRecord:
-    """A destination record or dead-letter message sent (or that failed to send)."""
+    """A destination record or dead-letter message: sent, failed to send (``error``), or held
+    back (``sent=False``)."""
 
     kind: str  # "on_success", "on_failure" or "dead_letter"
     target: Any
@@ -60,6 +61,9 @@ class SentRecord:
     request_id: str
     record: Any
     error: str | None = None
+    # False: an SQS, SNS or EventBridge target held back (no moto ``mock_aws`` active, and the
+    # ``send_destinations`` option not set), so nothing was sent anywhere.
+    sent: bool = True
 
 
 class LambdaService:

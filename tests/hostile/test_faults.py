@@ -4,9 +4,11 @@ working afterwards."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import math
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import botocore.session
@@ -250,3 +252,153 @@ def test_simulated_duration_accepts_any_real_number() -> None:
             lam.invoke(FunctionName="c")
     assert stub["a"].invocations[0].duration == 0.5
     assert stub["b"].invocations[0].duration == 2.0
+
+
+# -- destinations that are AWS ARNs never reach AWS by accident (A4) ----------------------------
+
+
+class _Counting(http.server.BaseHTTPRequestHandler):
+    seen: list[str] = []
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        type(self).seen.append(f"{self.command} {self.path} {self.headers.get('Host')}")
+        body = b'{"__type": "InternalFailure", "message": "test endpoint"}'
+        self.send_response(500)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_GET = do_PUT = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """A local HTTP endpoint every AWS client of the process is configured for, with fake
+    credentials: whatever reaches it would have reached AWS."""
+    _Counting.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SNS",
+                 "AWS_ENDPOINT_URL_EVENTBRIDGE"):
+        monkeypatch.setenv(name, url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKEFAKE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    try:
+        yield _Counting.seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+ACCOUNT = "123456789012"
+QUEUE = f"arn:aws:sqs:eu-west-1:{ACCOUNT}:failed"
+TOPIC = f"arn:aws:sns:eu-west-1:{ACCOUNT}:failed"
+BUS = f"arn:aws:events:eu-west-1:{ACCOUNT}:event-bus/default"
+
+
+def _fails(event: Any, context: Any) -> Any:
+    raise RuntimeError("Handler fails")
+
+
+def _declare_every_target(stub: LambdaStub) -> None:
+    stub.add_function("to_queue", _fails, maximum_retry_attempts=0, on_failure=QUEUE,
+                      dead_letter=QUEUE)
+    stub.add_function("to_topic", _fails, maximum_retry_attempts=0, on_failure=TOPIC,
+                      dead_letter=TOPIC)
+    stub.add_function("to_bus", _echo, on_success=BUS)
+
+
+def _send_every_event(lam: Any) -> None:
+    for name in ("to_queue", "to_topic", "to_bus"):
+        assert lam.invoke(FunctionName=name, InvocationType="Event",
+                          Payload=b'{"n": 1}')["StatusCode"] == 202
+
+
+def test_aws_destinations_are_recorded_not_sent_without_moto(endpoint: list[str]) -> None:
+    lam = client()
+    with stub_lambda() as stub:
+        _declare_every_target(stub)
+        _send_every_event(lam)
+    assert endpoint == []  # not one request reached the configured endpoint
+    held = stub.destinations + stub.dead_letters
+    assert sorted((s.function_name, s.kind, s.target) for s in held) == sorted([
+        ("to_queue", "on_failure", QUEUE), ("to_queue", "dead_letter", QUEUE),
+        ("to_topic", "on_failure", TOPIC), ("to_topic", "dead_letter", TOPIC),
+        ("to_bus", "on_success", BUS)])
+    assert all(not s.sent and s.error is None for s in held)
+    queue_record = next(s for s in stub.destinations if s.target == QUEUE).record
+    assert queue_record["requestContext"]["condition"] == "RetriesExhausted"
+    assert stub.dead_letters[0].record["body"] == '{"n": 1}'
+
+
+def test_moto_imported_but_not_active_is_not_an_opt_in(endpoint: list[str]) -> None:
+    pytest.importorskip("moto")
+    import moto
+
+    with moto.mock_aws():
+        pass  # started and stopped: moto's handler stays registered, disabled
+    lam = client()
+    with stub_lambda() as stub:
+        _declare_every_target(stub)
+        _send_every_event(lam)
+    assert endpoint == []
+    assert all(not s.sent for s in stub.destinations + stub.dead_letters)
+
+
+def test_send_destinations_opts_in_to_the_configured_endpoint(endpoint: list[str]) -> None:
+    lam = client()
+    with stub_lambda(send_destinations=True) as stub:
+        _declare_every_target(stub)
+        _send_every_event(lam)
+    # Each target was tried against the configured endpoint (which fails every request).
+    assert len(endpoint) == 5
+    sent = stub.destinations + stub.dead_letters
+    assert all(s.sent and s.error for s in sent)
+
+
+def test_send_destinations_from_the_ini_file_and_marker(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nlambda_stub_send_destinations = true\n")
+    pytester.makepyfile(test_it="""
+        import pytest
+
+        def test_ini(lambda_stub):
+            assert lambda_stub.options.send_destinations is True
+
+        @pytest.mark.lambda_stub(send_destinations=False)
+        def test_marker(lambda_stub):
+            assert lambda_stub.options.send_destinations is False
+
+        def test_bad():
+            from pytest_lambda_stub import OptionError, stub_lambda
+            with pytest.raises(OptionError, match="'send_destinations' must be True or False"):
+                stub_lambda(send_destinations="yes")
+    """)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_under_moto_destinations_reach_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    moto = pytest.importorskip("moto")
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    lam = client()
+    with moto.mock_aws(), stub_lambda() as stub:
+        sqs = boto3.client("sqs", region_name="eu-west-1")
+        url = sqs.create_queue(QueueName="failed")["QueueUrl"]
+        stub.add_function("to_queue", _fails, maximum_retry_attempts=0, on_failure=QUEUE,
+                          dead_letter=QUEUE)
+        lam.invoke(FunctionName="to_queue", InvocationType="Event", Payload=b'{"n": 1}')
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 2
+    assert all(s.sent and s.error is None for s in stub.destinations + stub.dead_letters)
