@@ -218,12 +218,11 @@ class LambdaStub:
             if self._depth > 1:
                 return self
             from .interception import hooks
-            from .runtime import alarm, logs
+            from .runtime import logs
 
             self._service.reset()
             self._service.events.clear()
             logs.install()
-            alarm.install()
             hooks.activate(self._service)
             self._service.events.start()
         return self
@@ -241,13 +240,12 @@ class LambdaStub:
             if self._depth > 0:
                 return []
             from .interception import hooks
-            from .runtime import alarm, logs
+            from .runtime import logs
             from .runtime.workers import POOL
 
             left = self._service.events.stop()
             hooks.deactivate(self._service)
             logs.uninstall()
-            alarm.uninstall()
             if not hooks.is_installed():
                 POOL.shutdown()
             self.stopped_with = self.problems(left)

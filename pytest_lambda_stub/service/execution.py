@@ -94,7 +94,10 @@ def run(service: LambdaService, call: Call) -> tuple[RunOutcome, Invocation]:
                        call.streaming, (*call.chain, function.name))
         outcome = execute(spec, init_duration=init,
                           on_late=lambda value: function.late_results.append(
-                              LateResult(call.request_id, value)))
+                              LateResult(call.request_id, value)),
+                          # A nested run its caller's deadline cut short: recorded once done.
+                          on_abandoned=lambda done: service.record(
+                              make_record(call, done, started_at, ran=True), function))
         ran = True
     # Only a caller waiting for the answer can stop waiting: for ``Event`` deliveries (the
     # caller already has its 202) only the function's own timeout applies.

@@ -300,6 +300,14 @@ def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         thread.join(5)
 
 
+def _own_client() -> Any:
+    """A client of its own session: boto3's default session would keep the fake credentials
+    for the tests that come after."""
+    import boto3
+
+    return boto3.session.Session().client("lambda", region_name="eu-west-1")
+
+
 ACCOUNT = "123456789012"
 QUEUE = f"arn:aws:sqs:eu-west-1:{ACCOUNT}:failed"
 TOPIC = f"arn:aws:sns:eu-west-1:{ACCOUNT}:failed"
@@ -325,7 +333,7 @@ def _send_every_event(lam: Any) -> None:
 
 
 def test_aws_destinations_are_recorded_not_sent_without_moto(endpoint: list[str]) -> None:
-    lam = client()
+    lam = _own_client()
     with stub_lambda() as stub:
         _declare_every_target(stub)
         _send_every_event(lam)
@@ -347,7 +355,7 @@ def test_moto_imported_but_not_active_is_not_an_opt_in(endpoint: list[str]) -> N
 
     with moto.mock_aws():
         pass  # started and stopped: moto's handler stays registered, disabled
-    lam = client()
+    lam = _own_client()
     with stub_lambda() as stub:
         _declare_every_target(stub)
         _send_every_event(lam)
@@ -356,7 +364,7 @@ def test_moto_imported_but_not_active_is_not_an_opt_in(endpoint: list[str]) -> N
 
 
 def test_send_destinations_opts_in_to_the_configured_endpoint(endpoint: list[str]) -> None:
-    lam = client()
+    lam = _own_client()
     with stub_lambda(send_destinations=True) as stub:
         _declare_every_target(stub)
         _send_every_event(lam)
@@ -392,7 +400,7 @@ def test_under_moto_destinations_reach_moto(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    lam = client()
+    lam = _own_client()
     with moto.mock_aws(), stub_lambda() as stub:
         sqs = boto3.client("sqs", region_name="eu-west-1")
         url = sqs.create_queue(QueueName="failed")["QueueUrl"]
