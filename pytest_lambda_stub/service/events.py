@@ -240,6 +240,25 @@ class EventQueue:
                 self._in_flight -= 1
                 self._cond.notify_all()
 
+    def _wait_for_capacity(self, event: PendingEvent) -> bool:
+        """Immediate delivery: a throttled event waits, in real time, while other executions
+        hold the concurrency it needs, as Lambda's queue holds it (running through the throttle
+        backoff on the simulated clock while they take milliseconds would expire it). False
+        when nothing is running, so nothing would free it: then the backoff applies."""
+        service = self.service
+        if service.options.event_delivery != "immediate":
+            return False
+        function = event.call.function
+        limit = function.reserved_concurrency
+        with service.capacity:
+            while (limit is not None and function.running >= limit) \
+                    or service.account_running >= service.options.account_concurrency:
+                if not function.running and not service.account_running:
+                    return False
+                service.capacity.wait(1.0)
+        event.due = max(event.due, service.clock.now())
+        return True
+
     def _reschedule(self, event: PendingEvent, delay: float) -> None:
         event.due += delay
         if self.service.options.event_delivery != "immediate":
@@ -263,6 +282,10 @@ class EventQueue:
             execution.check_recursion(function, call.chain)
             execution.acquire_concurrency(service, function)
         except errors.ServiceError as error:
+            if error.code == "TooManyRequestsException" and self._wait_for_capacity(event):
+                if event.age >= function.maximum_event_age:
+                    self._finish(event, "EventAgeExceeded")
+                return None  # capacity freed: attempted again at once
             record = execution.refused_record(
                 service, function_name=function.name, qualifier=call.qualifier,
                 invocation_type="Event", payload=call.payload, request_id=call.request_id,

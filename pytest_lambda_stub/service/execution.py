@@ -65,6 +65,7 @@ def release_concurrency(service: LambdaService, function: FakeFunction) -> None:
     with service.lock:
         function.running -= 1
         service.account_running -= 1
+        service.capacity.notify_all()
 
 
 def run(service: LambdaService, call: Call) -> tuple[RunOutcome, Invocation]:

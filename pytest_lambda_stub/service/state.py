@@ -70,6 +70,8 @@ class LambdaService:
     def __init__(self, options: StubOptions) -> None:
         self.options = options
         self.lock = threading.RLock()
+        # Notified whenever an execution ends and frees concurrency (events waiting for it).
+        self.capacity = threading.Condition(self.lock)
         self.functions: dict[str, FakeFunction] = {}
         self.records: list[Invocation] = []
         self.undeclared: collections.Counter[str] = collections.Counter()
