@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .options import OptionError, StubOptions
     from .records import Invocation
     from .runtime.context import ClientContext, CognitoIdentity, LambdaContext
+    from .runtime.execute import SimulatedDurationError
     from .service.events import PendingEvent
     from .service.state import SentRecord
     from .stub import LambdaStub, StrictModeError, stub_lambda
@@ -30,6 +31,7 @@ _WHERE = {
     "OptionError": ".options",
     "PendingEvent": ".service.events",
     "SentRecord": ".service.state",
+    "SimulatedDurationError": ".runtime.execute",
     "StrictModeError": ".stub",
     "StubOptions": ".options",
     "stub_lambda": ".stub",
@@ -45,6 +47,7 @@ __all__ = [
     "OptionError",
     "PendingEvent",
     "SentRecord",
+    "SimulatedDurationError",
     "StrictModeError",
     "StubOptions",
     "stub_lambda",

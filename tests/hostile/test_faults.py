@@ -15,8 +15,7 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from pytest_lambda_stub import LambdaStub, stub_lambda
-from pytest_lambda_stub.runtime.execute import SimulatedDurationError
+from pytest_lambda_stub import LambdaStub, SimulatedDurationError, stub_lambda
 from pytest_lambda_stub.service import names
 from tests.helpers import client
 
