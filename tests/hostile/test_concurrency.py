@@ -187,3 +187,29 @@ def test_sixteen_threads_of_mixed_calls_leave_exact_records() -> None:
     assert len(ids) == len(set(ids))
     assert stub.pending == []
     assert all(f.running == 0 for f in stub)
+
+
+def test_start_stop_cycles_with_threads_leave_no_thread_or_descriptor() -> None:
+    import gc
+    import os
+
+    def open_descriptors() -> int:
+        return len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
+
+    def stub_threads() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.name.startswith("lambda-stub")]
+
+    lam = client()
+    lam.invoke  # noqa: B018  # the client's own set-up happens before counting
+    gc.collect()
+    before = open_descriptors()
+    for cycle in range(200):
+        with stub_lambda({"f": _echo}) as stub:
+            lam.invoke(FunctionName="f", Payload=b"1")
+            caller = threading.Thread(target=lambda: lam.invoke(FunctionName="f", Payload=b"2"))
+            caller.start()
+            caller.join(10)
+        assert len(stub["f"].invocations) == 2, cycle
+    gc.collect()
+    assert stub_threads() == []
+    assert open_descriptors() <= before + 2  # this thread's own wake-up pipe, kept for reuse

@@ -409,3 +409,55 @@ def test_under_moto_destinations_reach_moto(monkeypatch: pytest.MonkeyPatch) -> 
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert len(messages) == 2
     assert all(s.sent and s.error is None for s in stub.destinations + stub.dead_letters)
+
+
+# -- bad input on every operation: a service error, never an internal error ---------------------
+
+BAD_REQUESTS: list[tuple[str, dict[str, Any], str]] = [
+    ("not UTF-8", {"body": b"\x87\x00"}, "InvalidRequestContentException"),
+    ("not JSON", {"body": b"{nope"}, "InvalidRequestContentException"),
+    ("NaN token", {"body": b"NaN"}, "InvalidRequestContentException"),
+    ("truncated", {"body": b'{"a": [1, 2'}, "InvalidRequestContentException"),
+    ("lone surrogate escape", {"body": b'"\\ud800"'}, ""),
+    ("name pattern", {"name": "bad name!"}, "ValidationException"),
+    ("qualifier pattern", {"qualifier": "no way"}, "ValidationException"),
+    ("qualifier length", {"qualifier": "q" * 129}, "ValidationException"),
+    ("qualifier conflict", {"name": "f:1", "qualifier": "2"}, "InvalidParameterValueException"),
+    ("unknown alias", {"qualifier": "nope"}, "ResourceNotFoundException"),
+    ("other region ARN", {"name": "arn:aws:lambda:us-west-2:123456789012:function:f"},
+     "ResourceNotFoundException"),
+]
+
+
+def _bad_call(lam: Any, operation: str, name: str, qualifier: str | None, body: bytes) -> None:
+    extra = {} if qualifier is None else {"Qualifier": qualifier}
+    if operation == "InvokeAsync":
+        if qualifier is not None:
+            pytest.skip("InvokeAsync has no Qualifier")
+        lam.invoke_async(FunctionName=name, InvokeArgs=body)
+    elif operation == "InvokeWithResponseStream":
+        list(lam.invoke_with_response_stream(FunctionName=name, Payload=body,
+                                             **extra)["EventStream"])
+    else:
+        lam.invoke(FunctionName=name, InvocationType=operation, Payload=body, **extra)
+
+
+@pytest.mark.parametrize(("case", "request_parts", "code"), BAD_REQUESTS,
+                         ids=[case for case, _, _ in BAD_REQUESTS])
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_bad_requests_get_the_service_error_on_every_operation(
+        operation: str, case: str, request_parts: dict[str, Any], code: str) -> None:
+    lam = client(retries={"total_max_attempts": 1})
+    with stub_lambda(strict=False) as stub:
+        stub.add_function("f", _echo, versions={"1": _echo})
+        name = request_parts.get("name", "f")
+        try:
+            _bad_call(lam, operation, name, request_parts.get("qualifier"),
+                      request_parts.get("body", b"{}"))
+        except ClientError as error:
+            assert error.response["Error"]["Code"] == code, error.response
+        else:
+            assert code == "", f"{case}: answered without an error"
+        # The stub still answers afterwards.
+        assert json.loads(lam.invoke(FunctionName="f", Payload=b"[2]")["Payload"].read()) == [2]
+        assert all(f.running == 0 for f in stub)
