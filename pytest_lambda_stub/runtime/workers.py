@@ -149,7 +149,8 @@ class _Worker(threading.Thread):
     def __init__(self, pool: WorkerPool) -> None:
         super().__init__(name="lambda-stub-worker", daemon=True)
         self.pool = pool
-        self.job: Job | None = None
+        self.job: Job | None = None  # handed over, not yet taken
+        self.current: Job | None = None  # being run
         self._go = _Bell()
 
     def give(self, job: Job | None) -> None:
@@ -163,11 +164,13 @@ class _Worker(threading.Thread):
                 job, self.job = self.job, None
                 if job is None:
                     return
+                self.current = job
                 job.run()
-                del job
+                self.current = job = None
                 if not self.pool._release(self):
                     return
         finally:
+            self.pool._gone(self)
             self._go.close()
 
 
@@ -175,6 +178,7 @@ class WorkerPool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._idle: list[_Worker] = []
+        self._live: set[_Worker] = set()
         self._open = True
 
     def submit(self, fn: Callable[[], Any]) -> Job:
@@ -184,6 +188,8 @@ class WorkerPool:
         fresh = worker is None
         if worker is None:
             worker = _Worker(self)
+            with self._lock:
+                self._live.add(worker)
         job = Job(fn)
         worker.give(job)
         if fresh:
@@ -197,14 +203,21 @@ class WorkerPool:
             self._idle.append(worker)
             return True
 
+    def _gone(self, worker: _Worker) -> None:
+        with self._lock:
+            self._live.discard(worker)
+
     def shutdown(self) -> None:
-        """Stop idle workers and wait for them; busy ones stop after their handler returns."""
+        """Stop idle workers and wait for them, and for those finishing a job whose caller has
+        its answer; a handler still running past its deadline stops its worker when it returns."""
         with self._lock:
             self._open = False
             idle, self._idle = self._idle, []
+            busy = [w for w in self._live if w not in idle]
         for worker in idle:
             worker.give(None)
-        for worker in idle:
+        finishing = [w for w in busy if (w.current is None or w.current.finished)]
+        for worker in [*idle, *finishing]:
             worker.join(5)
 
 
