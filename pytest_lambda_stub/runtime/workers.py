@@ -221,4 +221,22 @@ class WorkerPool:
             worker.join(5)
 
 
+    def _after_fork(self) -> None:
+        """In a forked child no worker thread exists: forget them (and every lock's state)."""
+        self._lock = threading.Lock()
+        self._idle = []
+        self._live = set()
+
+
 POOL = WorkerPool()
+
+
+def _after_fork_in_child() -> None:
+    global _state
+    _state = threading.Lock()
+    _waiting.bell = None  # the parent's pipe: the child gets one of its own when it waits
+    POOL._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

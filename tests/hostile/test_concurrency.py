@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import collections
 import json
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from typing import Any
@@ -213,3 +216,35 @@ def test_start_stop_cycles_with_threads_leave_no_thread_or_descriptor() -> None:
     gc.collect()
     assert stub_threads() == []
     assert open_descriptors() <= before + 2  # this thread's own wake-up pipe, kept for reuse
+
+
+def test_a_forked_child_invoking_while_a_stub_is_active_is_answered() -> None:
+    # Worker threads do not survive fork(): the child must not wait for the parent's.
+    script = textwrap.dedent("""
+        import json, multiprocessing, sys, time
+        import boto3
+        from pytest_lambda_stub import stub_lambda
+
+        def child(queue):
+            lam = boto3.client("lambda", region_name="eu-west-1")
+            started = time.perf_counter()
+            body = json.loads(lam.invoke(FunctionName="f", Payload=b"[7]")["Payload"].read())
+            queue.put((body, time.perf_counter() - started))
+
+        if __name__ == "__main__":
+            lam = boto3.client("lambda", region_name="eu-west-1")
+            with stub_lambda({"f": lambda event, context: event}, strict=False):
+                lam.invoke(FunctionName="f", Payload=b"[1]")  # the parent has a worker now
+                context = multiprocessing.get_context("fork")
+                queue = context.Queue()
+                process = context.Process(target=child, args=(queue,))
+                process.start()
+                body, elapsed = queue.get(timeout=30)
+                process.join(30)
+                assert lam.invoke(FunctionName="f", Payload=b"[2]")["Payload"].read() == b"[2]"
+            print(json.dumps({"body": body, "fast": elapsed < 2.5}))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"body": [7], "fast": True}
