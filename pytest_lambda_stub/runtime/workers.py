@@ -16,6 +16,7 @@ exits as soon as that handler returns.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import select
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 _PIPES = os.name == "posix" and hasattr(select, "poll")
+_log = logging.getLogger(__name__)
 
 
 class Interrupted(BaseException):
@@ -123,7 +125,10 @@ class Job:
             if not late:
                 self._bell.ring()
         if late and self.on_late is not None:
-            self.on_late(self)
+            try:
+                self.on_late(self)
+            except Exception:  # nobody to raise to: keep the worker alive
+                _log.exception("pytest-lambda-stub: recording a late result failed")
 
     def wait(self, timeout: float | None) -> bool:
         bell = self._bell

@@ -461,3 +461,39 @@ def test_bad_requests_get_the_service_error_on_every_operation(
         # The stub still answers afterwards.
         assert json.loads(lam.invoke(FunctionName="f", Payload=b"[2]")["Payload"].read()) == [2]
         assert all(f.running == 0 for f in stub)
+
+
+BAD_TARGETS: list[tuple[str, Any, str]] = [
+    ("on_success", "arn:aws:sqs", "not a well-formed sqs ARN"),
+    ("on_success", "arn:aws:sqs:eu-west-1:123:queue", "not a well-formed sqs ARN"),
+    ("on_failure", "arn:aws:sns:eu-west-1:123456789012:topic:extra", "not a well-formed sns ARN"),
+    ("on_failure", "arn:aws:events:eu-west-1:123456789012:rule/x", "not a well-formed events"),
+    ("on_success", "arn:aws:lambda:eu-west-1:123456789012:f", "not a well-formed lambda ARN"),
+    ("on_success", "arn:aws:s3:::bucket",
+     "not an SQS queue, SNS topic, EventBridge bus or Lambda function ARN"),
+    ("dead_letter", "arn:aws:events:eu-west-1:123456789012:event-bus/default",
+     "not an SQS queue or SNS topic ARN"),
+    ("dead_letter", "queue-name", "dead_letter must be an SQS queue or SNS topic ARN"),
+    ("on_success", "not a name!", "is not a function name"),
+    ("on_failure", 42, "must be a callable"),
+]
+
+
+@pytest.mark.parametrize(("label", "target", "said"), BAD_TARGETS)
+def test_malformed_destination_targets_are_refused_when_declared(
+        label: str, target: Any, said: str) -> None:
+    stub = LambdaStub()
+    with pytest.raises((ValueError, TypeError)) as caught:
+        stub.add_function("f", returns="ok", **{label: target})
+    assert str(caught.value).startswith(f"function 'f': {label}")
+    assert said in str(caught.value)
+
+
+def test_well_formed_targets_of_every_kind_are_accepted() -> None:
+    stub = LambdaStub()
+    stub.add_function("sink", returns=None)
+    for target in (QUEUE, TOPIC, BUS, f"{QUEUE}.fifo",
+                   f"arn:aws-us-gov:sqs:us-gov-west-1:{ACCOUNT}:q",
+                   f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:sink",
+                   f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:sink:$LATEST", "sink", "sink:1"):
+        stub.add_function("f", returns="ok", on_success=target)
