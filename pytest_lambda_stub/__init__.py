@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .options import OptionError, StubOptions
     from .records import Invocation
     from .runtime.context import ClientContext, CognitoIdentity, LambdaContext
-    from .runtime.execute import SimulatedDurationError
+    from .runtime.simulated import SimulatedDurationError
     from .service.events import PendingEvent
     from .service.state import SentRecord
     from .stub import LambdaStub, StrictModeError, stub_lambda
@@ -31,7 +31,7 @@ _WHERE = {
     "OptionError": ".options",
     "PendingEvent": ".service.events",
     "SentRecord": ".service.state",
-    "SimulatedDurationError": ".runtime.execute",
+    "SimulatedDurationError": ".runtime.simulated",
     "StrictModeError": ".stub",
     "StubOptions": ".options",
     "stub_lambda": ".stub",

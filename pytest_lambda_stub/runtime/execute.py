@@ -8,7 +8,6 @@ import dataclasses
 import decimal
 import inspect
 import json
-import numbers
 import os
 import sys
 import threading
@@ -19,6 +18,7 @@ from typing import Any
 from . import handlers as _handlers
 from . import logs as _logs
 from .context import LambdaContext
+from .simulated import simulated_seconds
 from .workers import POOL, Interrupted, Job
 
 RESPONSE_LIMIT = 6291556
@@ -228,7 +228,8 @@ def execute(spec: RunSpec, *, init_duration: float | None = None,
     request_id = spec.context.aws_request_id
     simulated: float | None = None
     if spec.simulated_duration is not None:
-        simulated = _simulated(spec)
+        simulated = simulated_seconds(spec.simulated_duration, spec.event,
+                                      spec.context.function_name, request_id)
     now = time.perf_counter()
     # With a simulated duration the handler's real duration does not count: wait for it.
     deadline = None if simulated is not None else now + spec.timeout
@@ -295,35 +296,6 @@ def _late(job: Job, spec: RunSpec, simulated: float | None, init_duration: float
                               simulated, init_duration))
     if on_late is not None and not stopped:
         on_late(_late_value(job))
-
-
-SIMULATED_DURATION_MAX = 1e9
-
-
-class SimulatedDurationError(ValueError):
-    """A ``simulated_duration`` callable raised, or returned something other than a number of
-    seconds: the test's own declaration is wrong, so the test hears of it (not the caller's
-    function error)."""
-
-
-def _simulated(spec: RunSpec) -> float:
-    sim = spec.simulated_duration
-    if not callable(sim):
-        return float(sim)  # type: ignore[arg-type]  # validated when declared
-    where = (f"function {spec.context.function_name!r}: simulated_duration "
-             f"{getattr(sim, '__qualname__', sim)!r}")
-    try:
-        value = sim(spec.event)
-    except Exception as exc:
-        raise SimulatedDurationError(
-            f"{where} raised {type(exc).__name__}: {exc} (request "
-            f"{spec.context.aws_request_id})") from exc
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not 0 <= value <= SIMULATED_DURATION_MAX:  # also False for NaN
-        raise SimulatedDurationError(
-            f"{where} returned {value!r}: it must return a number of seconds from 0 to "
-            f"{SIMULATED_DURATION_MAX:g} (request {spec.context.aws_request_id})")
-    return float(value)
 
 
 def _late_value(job: Job) -> Any:

@@ -206,8 +206,18 @@ def _raises(event: Any) -> float:
     raise KeyError("no duration for this event")
 
 
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
+def _raises_unprintable(event: Any) -> float:
+    raise _Unprintable()
+
+
 BAD_DURATIONS: list[tuple[Callable[[Any], Any], str]] = [
     (_raises, "raised KeyError"),
+    (_raises_unprintable, "raised _Unprintable"),
     (lambda event: "3", "returned '3'"),
     (lambda event: None, "returned None"),
     (lambda event: math.nan, "returned nan"),
