@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .records import Invocation
     from .runtime.context import ClientContext, CognitoIdentity, LambdaContext
     from .runtime.raw import RawPayload
+    from .runtime.simulated import SimulatedDurationError
     from .service.api.calls import ApiCall
     from .service.errors import NotEmulatedError, RawAnswer
     from .service.events import PendingEvent
@@ -37,6 +38,7 @@ _WHERE = {
     "OptionError": ".options",
     "PendingEvent": ".service.events",
     "SentRecord": ".service.state",
+    "SimulatedDurationError": ".runtime.simulated",
     "StrictModeError": ".stub",
     "StubOptions": ".options",
     "stub_lambda": ".stub",
@@ -56,6 +58,7 @@ __all__ = [
     "RawAnswer",
     "RawPayload",
     "SentRecord",
+    "SimulatedDurationError",
     "StrictModeError",
     "StubOptions",
     "stub_lambda",

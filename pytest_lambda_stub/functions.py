@@ -16,7 +16,8 @@ from .records import Invocation
 from .runtime.context import make_log_stream_name
 from .runtime.handlers import Handler, HandlerRef, check_code_root, check_environment
 from .service.errors import RawAnswer
-from .service.names import function_arn, is_valid_bare_name
+from .service.names import function_arn, is_valid_bare_name, try_parse_function_name
+from .service.targets import arn_problem
 
 _MISSING: Any = object()
 _INVOKE = frozenset({"Invoke"})
@@ -118,6 +119,13 @@ class FakeFunction(AssertionsMixin):
             if target is not None and not (callable(target) or isinstance(target, str)):
                 raise TypeError(f"{where}: {label} must be a callable, a function name or an "
                                 f"SQS/SNS/EventBridge/Lambda ARN, not {target!r}")
+            if isinstance(target, str) and target.startswith("arn:"):
+                problem = arn_problem(target, dead_letter=label == "dead_letter")
+                if problem is not None:
+                    raise ValueError(f"{where}: {label}: {problem}")
+            elif isinstance(target, str) and label != "dead_letter" \
+                    and try_parse_function_name(target) is None:
+                raise ValueError(f"{where}: {label}: {target!r} is not a function name")
         if dead_letter is not None and isinstance(dead_letter, str) and not (
                 dead_letter.startswith("arn:") and (":sqs:" in dead_letter or ":sns:" in dead_letter)):
             raise ValueError(f"{where}: dead_letter must be an SQS queue or SNS topic ARN "

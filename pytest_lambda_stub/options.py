@@ -16,6 +16,7 @@ Passthrough = bool | frozenset[str]
 
 EVENT_DELIVERY_MODES: tuple[str, ...] = ("immediate", "manual", "background")
 REPORT_MODES: tuple[str, ...] = ("on-failure", "always", "never")
+_BOOLEANS = ("strict", "instant_retries", "send_destinations", "serve", "export_endpoint")
 
 
 class OptionError(ValueError):
@@ -41,6 +42,9 @@ class StubOptions:
     - ``serve``: also answer over HTTP on 127.0.0.1 (``stub.serve()``), for other processes.
     - ``export_endpoint``: while serving, set ``AWS_ENDPOINT_URL_LAMBDA`` for child processes;
       ``None`` (the default) does so under pytest only.
+    - ``send_destinations``: send SQS, SNS and EventBridge destination and dead-letter records
+      with boto3 even when moto's ``mock_aws`` is not active, to whatever endpoint botocore is
+      configured for, with the credentials present (off: they are only recorded).
     """
 
     strict: bool = True
@@ -54,6 +58,7 @@ class StubOptions:
     account_concurrency: int = 1000
     serve: bool = False
     export_endpoint: bool | None = None
+    send_destinations: bool = False
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -84,7 +89,7 @@ class StubOptions:
 def _validate(name: str, value: Any) -> Any:
     if name == "export_endpoint" and value is None:
         return value
-    if name in ("strict", "instant_retries", "serve", "export_endpoint"):
+    if name in _BOOLEANS:
         if not isinstance(value, bool):
             allowed = "True, False or None" if name == "export_endpoint" else "True or False"
             raise OptionError(f"lambda_stub option {name!r} must be {allowed}, not {value!r}")
@@ -157,7 +162,7 @@ def parse_ini_value(name: str, raw: str) -> Any:
     text = raw.strip()
     if name == "export_endpoint" and text.lower() in ("", "auto"):
         return None
-    if name in ("strict", "instant_retries", "serve", "export_endpoint"):
+    if name in _BOOLEANS:
         lowered = text.lower()
         if lowered in ("1", "true", "yes", "on"):
             return True

@@ -34,6 +34,7 @@ _INI_HELP = {
     "serve": "also answer over HTTP on 127.0.0.1 (stub.endpoint_url), for other processes",
     "export_endpoint": "while serving, set AWS_ENDPOINT_URL_LAMBDA: true, false or auto "
                        "(auto: under pytest)",
+    "send_destinations": "send SQS/SNS/EventBridge destinations with boto3 even without moto",
 }
 _STASH_KEY = pytest.StashKey["LambdaStub"]()
 _configs: list[pytest.Config] = []
@@ -58,7 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "lambda_stub(functions=None, **options): configure the lambda_stub fixture "
         "(strict, passthrough, account_id, region, instant_retries, event_delivery, report, "
-        "seed, account_concurrency, serve, export_endpoint)",
+        "seed, account_concurrency, serve, export_endpoint, send_destinations)",
     )
     _configs.append(config)
     values: dict[str, Any] = {}
@@ -218,6 +219,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "setup":
         # The invocations of a module-scoped stub's earlier tests are not this test's story.
         item.stash[_OFFSET_KEY] = len(stub.invocations) if shared else 0
+        # A rerun (pytest-rerunfailures) runs the same item again: each run gets its section.
+        item.stash[_REPORTED_KEY] = False
         return
     if item.stash.get(_REPORTED_KEY, False):
         return

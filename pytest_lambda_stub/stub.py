@@ -281,13 +281,12 @@ class LambdaStub:
             if self._depth > 1:
                 return self
             from .interception import hooks
-            from .runtime import alarm, environment, logs
+            from .runtime import environment, logs
 
             self._service.reset()
             self._service.events.clear()
             logs.install()
             environment.install()
-            alarm.install()
             hooks.activate(self._service)
             self._service.events.start()
             if self._service.options.serve:
@@ -339,7 +338,7 @@ class LambdaStub:
             if self._depth > 0:
                 return []
             from .interception import hooks
-            from .runtime import alarm, environment, logs
+            from .runtime import environment, logs
             from .runtime.workers import POOL
 
             server, self._server = self._server, None
@@ -348,7 +347,6 @@ class LambdaStub:
             hooks.deactivate(self._service)
             logs.uninstall()
             environment.uninstall()
-            alarm.uninstall()
             if not hooks.is_installed():
                 POOL.shutdown()
             self.stopped_with = self.problems(left)

@@ -408,14 +408,17 @@ def test_dead_letter_callable_gets_the_event_and_attributes() -> None:
     assert stub.dead_letters[0].record == message
 
 
-def test_a_destination_with_nothing_answering_is_recorded_never_raised() -> None:
+def test_a_destination_with_nothing_answering_is_recorded_never_raised(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
     lam = client()
     sqs_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:nowhere"
 
     def broken(record: dict[str, Any]) -> None:
         raise RuntimeError("destination down")
 
-    with stub_lambda() as stub:  # no credentials, no moto: nothing answers SQS
+    # Opted in to sending, no moto, an endpoint where nothing answers.
+    with stub_lambda(send_destinations=True) as stub:
         stub.add_function("a", fails, maximum_retry_attempts=0, on_failure=sqs_arn,
                           dead_letter=sqs_arn)
         stub.add_function("b", echo, on_success="not-declared")

@@ -54,7 +54,7 @@ def test_every_option_is_settable_in_the_ini_file(pytester: pytest.Pytester) -> 
 def test_the_ini_names_every_option() -> None:
     assert StubOptions.names() == (
         "strict", "passthrough", "account_id", "region", "instant_retries", "event_delivery",
-        "report", "seed", "account_concurrency", "serve", "export_endpoint")
+        "report", "seed", "account_concurrency", "serve", "export_endpoint", "send_destinations")
 
 
 def test_precedence_ini_module_class_function_decorator(pytester: pytest.Pytester) -> None:
@@ -140,7 +140,7 @@ def test_unknown_marker_option_lists_the_valid_ones(pytester: pytest.Pytester) -
         "test_unknown_marker_option_lists_the_valid_ones.py::test_typo: unknown lambda_stub "
         "option(s) 'stict'; valid options are: strict, passthrough, account_id, region, "
         "instant_retries, event_delivery, report, seed, account_concurrency, serve, "
-        "export_endpoint",
+        "export_endpoint, send_destinations",
     ])
     result.stdout.fnmatch_lines([
         "test_unknown_marker_option_lists_the_valid_ones.py::test_bad_value: lambda_stub option "
@@ -150,7 +150,7 @@ def test_unknown_marker_option_lists_the_valid_ones(pytester: pytest.Pytester) -
         "test_unknown_marker_option_lists_the_valid_ones.py::test_positional: "
         "@pytest.mark.lambda_stub takes keyword options only, got (True,); valid options are: "
         "functions, strict, passthrough, account_id, region, instant_retries, event_delivery, "
-        "report, seed, account_concurrency, serve, export_endpoint",
+        "report, seed, account_concurrency, serve, export_endpoint, send_destinations",
     ])
 
 
@@ -159,8 +159,8 @@ def test_unknown_marker_option_lists_the_valid_ones(pytester: pytest.Pytester) -
      "ERROR: unknown ini option(s) lambda_stub_stict; valid lambda_stub ini options are: "
      "lambda_stub_account_concurrency, lambda_stub_account_id, lambda_stub_event_delivery, "
      "lambda_stub_export_endpoint, lambda_stub_instant_retries, lambda_stub_passthrough, "
-     "lambda_stub_region, lambda_stub_report, lambda_stub_seed, lambda_stub_serve, "
-     "lambda_stub_strict"),
+     "lambda_stub_region, lambda_stub_report, lambda_stub_seed, lambda_stub_send_destinations, "
+     "lambda_stub_serve, lambda_stub_strict"),
     ("lambda_stub_report = sometimes",
      "ERROR: lambda_stub option 'report' must be one of 'on-failure', 'always', 'never', "
      "not 'sometimes'"),

@@ -239,3 +239,41 @@ def test_strict_context_manager_error_has_the_same_text() -> None:
           declared functions: 'billing'
           declare them (stub.add_function(name, handler)), say they are meant to be missing (stub.expect_missing(name)), or let them reach AWS with passthrough=[name]
           or relax the check: strict=False (@pytest.mark.lambda_stub(strict=False), stub_lambda(strict=False), or lambda_stub_strict = false in the ini file)""")
+
+
+def test_rerun_failed_test_keeps_its_section_in_the_final_report(
+        pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_rerunfailures")
+    result = run(pytester, """
+        runs = []
+
+        def test_flaky(lambda_stub):
+            runs.append(1)
+            lambda_stub.add_function("resize", resize)
+            lam().invoke(FunctionName="resize", Payload=json.dumps({"width": len(runs)}))
+            assert False, f"run {len(runs)}"
+    """, "-p", "rerunfailures", "--reruns", "2")
+    assert result.parseoutcomes() == {"failed": 1, "rerun": 2}
+    output = result.stdout.str()
+    # The final report shows the last run's invocations (each run has a fresh stub).
+    assert output.count(" lambda invocations ") == 1
+    text = section(output)
+    assert text.startswith("1. resize [$LATEST] RequestResponse attempt=1 status=200 ok ")
+    assert "resizing {'width': 3}" in text
+
+
+def test_rerun_then_pass_reports_nothing_unless_always(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_rerunfailures")
+    result = run(pytester, """
+        runs = []
+
+        @pytest.mark.lambda_stub(report="always")
+        def test_flaky(lambda_stub):
+            runs.append(1)
+            lambda_stub.add_function("resize", resize)
+            lam().invoke(FunctionName="resize", Payload=json.dumps({"width": len(runs)}))
+            assert len(runs) == 2
+    """, "-p", "rerunfailures", "--reruns", "2", "-rAR")
+    assert result.parseoutcomes() == {"passed": 1, "rerun": 1}
+    output = result.stdout.str()
+    assert "resizing {'width': 2}" in output

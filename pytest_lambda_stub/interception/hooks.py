@@ -29,7 +29,7 @@ from botocore.client import BaseClient
 from ..service import errors
 from ..service.state import LambdaService
 from ..service.wire import Answer
-from . import dispatch, retries, transport
+from . import dispatch, limits, retries, transport
 
 _CONTEXT_KEY = retries.CONTEXT_KEY
 _CLIENT_ATTR = "_lambda_stub_hooks"
@@ -48,6 +48,7 @@ def current() -> LambdaService | None:
 
 
 def activate(service: LambdaService) -> None:
+    service.name_limits = limits.from_model()
     with _lock:
         _active.append(service)
         if len(_active) == 1:

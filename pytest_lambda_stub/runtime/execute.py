@@ -12,18 +12,21 @@ import math
 import os
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from . import alarm, environment
+from . import environment
 from . import handlers as _handlers
 from . import logs as _logs
 from .context import LambdaContext
 from .raw import RawPayload
-from .workers import POOL, Job
+from .simulated import simulated_seconds
+from .workers import POOL, Interrupted, Job
 
 RESPONSE_LIMIT = 6291556
+_running = threading.local()  # the deadline of the run on this worker thread
 
 
 def current_chain() -> tuple[str, ...]:
@@ -86,17 +89,48 @@ _encode = _Encoder(ensure_ascii=sys.version_info < (3, 12)).encode
 
 def marshal(result: Any) -> bytes:
     """The response body: ``bytes`` as they are (the runtime posts them unchanged), anything
-    else as JSON."""
+    else as JSON; ``ValueError`` when it cannot be (the runtime's ``Runtime.MarshalError``),
+    including a result nested too deeply to encode."""
     if result is None:
         return b"null"
     if isinstance(result, RawPayload):
         return result.data
     if isinstance(result, bytes):
         return result
-    text = _encode(result)
+    text = _encode_deep(result)
     if _DECIMAL[1:] in text:
         text = _DECIMAL_JSON.sub(r"\1", text)
     return text.encode("utf-8")
+
+
+def _encode_deep(result: Any) -> str:
+    try:
+        return _encode(result)
+    except RecursionError:
+        pass
+    # The runtime encodes from a shallow stack; here a test's stack sits below the handler. Give
+    # the encoder the room it would have there (the limit is process-wide: raise it, briefly).
+    with _deep_lock:
+        previous = sys.getrecursionlimit()
+        sys.setrecursionlimit(previous + _stack_depth())
+        try:
+            return _encode(result)
+        except RecursionError as exc:
+            raise ValueError(str(exc)) from None
+        finally:
+            sys.setrecursionlimit(previous)
+
+
+_deep_lock = threading.Lock()
+
+
+def _stack_depth() -> int:
+    depth = 0
+    frame: Any = sys._getframe()
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
 
 
 @dataclasses.dataclass(slots=True)
@@ -122,13 +156,12 @@ def _call_handler(spec: RunSpec, streamed: list[bytes]) -> tuple[Any, bool]:
     return result, False
 
 
-def _run_here(spec: RunSpec, timed: bool = False,
-              buffer: _logs.LogBuffer | None = None) -> _Raw:
+def _run_here(spec: RunSpec, buffer: _logs.LogBuffer | None = None) -> _Raw:
     """Run on the current thread with the log captured and the invocation's environment in
-    ``os.environ`` (``timed``: SIGALRM at the deadline). ``buffer`` lets a caller on another
-    thread read what was printed if it stops waiting. Whatever the handler raises ends here:
-    an ``Exception`` is a function error, anything else (``KeyboardInterrupt``,
-    ``GeneratorExit``, ``SystemExit``...) ends Lambda's runtime process: ``Runtime.ExitError``."""
+    ``os.environ``. ``buffer`` lets a caller on another thread read what was printed if it
+    stops waiting. Whatever the handler raises ends here: an ``Exception`` is a function error,
+    anything else (``KeyboardInterrupt``, ``GeneratorExit``, ``SystemExit``...) ends Lambda's
+    runtime process: ``Runtime.ExitError`` (``Interrupted``, the deadline, excepted)."""
     request_id = spec.context.aws_request_id
     if buffer is None:
         buffer = _logs.LogBuffer(request_id)
@@ -145,14 +178,7 @@ def _run_here(spec: RunSpec, timed: bool = False,
     interrupted = False
     try:
         try:
-            if timed:
-                try:
-                    alarm.arm(spec.timeout)
-                    result, streaming = _call_handler(spec, streamed)
-                finally:
-                    alarm.disarm()
-            else:
-                result, streaming = _call_handler(spec, streamed)
+            result, streaming = _call_handler(spec, streamed)
             if streaming:
                 body = b"".join(streamed)
             else:
@@ -164,7 +190,7 @@ def _run_here(spec: RunSpec, timed: bool = False,
                         raw_error = result.function_error
                 except (TypeError, ValueError) as exc:
                     error_payload = _handlers.marshal_payload(request_id, str(exc))
-        except alarm.Interrupted:
+        except Interrupted:
             interrupted = True
         except _handlers.InitError as exc:
             error_payload = exc.payload
@@ -204,33 +230,63 @@ def _chunk(item: Any) -> bytes:
 
 
 def execute(spec: RunSpec, *, init_duration: float | None = None,
-            on_late: Callable[[Any], None] | None = None) -> RunOutcome:
-    """Run the handler on a worker thread and build the complete log around it."""
+            on_late: Callable[[Any], None] | None = None,
+            on_abandoned: Callable[[RunOutcome], None] | None = None) -> RunOutcome:
+    """Run the handler on a worker thread, wait for it until its deadline, and build the
+    complete log around it.
+
+    The caller never runs the handler itself, on the main thread or any other: a handler that
+    catches ``BaseException`` or sits in a long C call cannot hold the caller past its deadline.
+    An overrun answers ``Sandbox.Timedout`` at the deadline; the handler's late result goes to
+    ``on_late``. A nested invoke (from inside a handler) waits no longer than the handler making
+    it may run: when that one's deadline comes first, its thread gets ``Interrupted`` (its own
+    caller already has its timeout), and the nested run, once finished, is passed whole to
+    ``on_abandoned`` (to be recorded) and its result to ``on_late``.
+    """
     request_id = spec.context.aws_request_id
     simulated: float | None = None
     if spec.simulated_duration is not None:
-        sim = spec.simulated_duration
-        simulated = float(sim(spec.event) if callable(sim) else sim)
+        simulated = simulated_seconds(spec.simulated_duration, spec.event,
+                                      spec.context.function_name, request_id)
+    now = time.perf_counter()
+    # With a simulated duration the handler's real duration does not count: wait for it.
+    deadline = None if simulated is not None else now + spec.timeout
+    enclosing: float | None = getattr(_running, "deadline", None)
+    cut = enclosing is not None and (deadline is None or enclosing < deadline)
+    until = enclosing if cut else deadline
+    buffer = _logs.LogBuffer(request_id)
+    job = POOL.submit(lambda: _run_on_worker(spec, buffer, deadline))
+    if on_late is not None or (cut and on_abandoned is not None):
+        job.on_late = lambda late: _late(late, spec, simulated, init_duration, on_late,
+                                         on_abandoned if cut else None)
     raw: _Raw | None
-    printed = ""  # what an interrupted handler printed before its deadline
-    if alarm.usable():
-        # Main thread: run here, SIGALRM interrupts an overrun (no thread hand-off).
-        raw = _run_here(spec, timed=simulated is None)
-        if raw.interrupted:
-            printed, raw = raw.log, None
+    printed = ""  # what an overrunning handler printed before its deadline
+    if not job.wait(None if until is None else until - now):
+        if cut:
+            raise Interrupted()  # the handler waiting here is past its own deadline
+        raw = None
+        printed = "".join(list(buffer.parts))
+    elif job.error is not None:  # not an Exception: KeyboardInterrupt and the like
+        raise job.error
     else:
-        buffer = _logs.LogBuffer(request_id)
-        job = POOL.submit(lambda: _run_here(spec, buffer=buffer))
-        if on_late is not None:
-            job.on_late = lambda late: on_late(_late_value(late))
-        # With a simulated duration the handler's real duration does not count: wait for it.
-        if not job.wait(None if simulated is not None else spec.timeout):
-            raw = None
-            printed = "".join(list(buffer.parts))  # what it printed before the deadline
-        elif job.error is not None:  # not an Exception: KeyboardInterrupt and the like
-            raise job.error
-        else:
-            raw = job.result
+        raw = job.result
+        if raw is not None and raw.interrupted:
+            printed, raw = raw.log, None
+    return _outcome(spec, raw, printed, simulated, init_duration)
+
+
+def _run_on_worker(spec: RunSpec, buffer: _logs.LogBuffer, deadline: float | None) -> _Raw:
+    """Run on a worker, with this run's deadline known to invokes the handler makes."""
+    _running.deadline = deadline
+    try:
+        return _run_here(spec, buffer=buffer)
+    finally:
+        _running.deadline = None
+
+
+def _outcome(spec: RunSpec, raw: _Raw | None, printed: str, simulated: float | None,
+             init_duration: float | None) -> RunOutcome:
+    request_id = spec.context.aws_request_id
     head = _logs.start_line(request_id, spec.version)
     if raw is None or (simulated is not None and simulated > spec.timeout):
         if raw is not None:
@@ -245,6 +301,19 @@ def execute(spec: RunSpec, *, init_duration: float | None = None,
     error_type = raw.error_payload.get("errorType") if raw.error_payload else None
     return RunOutcome(raw.body, raw.function_error, error_type, log, duration,
                       chunks=raw.chunks, simulated=simulated is not None)
+
+
+def _late(job: Job, spec: RunSpec, simulated: float | None, init_duration: float | None,
+          on_late: Callable[[Any], None] | None,
+          on_abandoned: Callable[[RunOutcome], None] | None) -> None:
+    """A run whose caller stopped waiting has finished (on its worker thread)."""
+    raw = job.result
+    stopped = isinstance(raw, _Raw) and raw.interrupted  # stopped at its deadline: no result
+    if on_abandoned is not None and isinstance(raw, _Raw):
+        on_abandoned(_outcome(spec, None if stopped else raw, raw.log if stopped else "",
+                              simulated, init_duration))
+    if on_late is not None and not stopped:
+        on_late(_late_value(job))
 
 
 def _late_value(job: Job) -> Any:

@@ -2,17 +2,24 @@
 dead-letter queue, with the record shapes Lambda sends.
 
 A target is a Python callable (receives the record), the name or ARN of a declared function
-(invoked asynchronously with the record), or an SQS queue, SNS topic or EventBridge bus ARN (the
-record is really sent with a boto3 client in the target's region; a failure to send is recorded,
-never raised into the test).
+(invoked asynchronously with the record), or an SQS queue, SNS topic or EventBridge bus ARN.
+
+An SQS, SNS or EventBridge target is sent with a boto3 client in the target's region only where
+that cannot reach AWS by accident: while moto's ``mock_aws`` is active (moto answers), or when
+the user opted in with the ``send_destinations`` option (then it goes wherever botocore is
+configured to send it, with the credentials present). Otherwise the record is kept in
+``stub.destinations`` / ``stub.dead_letters`` with ``sent=False`` and nothing is sent. A failure
+to send is recorded, never raised into the test.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import threading
 from typing import TYPE_CHECKING, Any
 
+from . import moto_mock
 from .state import SentRecord, new_request_id
 
 if TYPE_CHECKING:
@@ -21,6 +28,22 @@ if TYPE_CHECKING:
 
 FAILURE_CONDITIONS = ("RetriesExhausted", "EventAgeExceeded", "ZeroReservedConcurrency",
                       "RecursiveInvocation")
+AWS_TARGET_KINDS = ("sqs", "sns", "events")
+
+
+class _Held(Exception):
+    """An SQS, SNS or EventBridge target that may not be sent to (no moto, no opt-in)."""
+
+
+def _aws_route(service: LambdaService) -> moto_mock.MotoMode | str:
+    """Where an SQS, SNS or EventBridge record may go: moto's mode, ``"configured"`` (opted in),
+    or raise ``_Held``."""
+    mode = moto_mock.active_mode()
+    if mode is not None:
+        return mode
+    if service.options.send_destinations:
+        return "configured"
+    raise _Held()
 
 
 def destination_record(service: LambdaService, event: PendingEvent, condition: str) -> dict[str, Any]:
@@ -62,23 +85,26 @@ def finish(service: LambdaService, event: PendingEvent, condition: str) -> None:
 
 
 def _note(service: LambdaService, kind: str, target: Any, event: PendingEvent, record: Any,
-          error: str | None) -> None:
+          error: str | None, sent: bool = True) -> None:
     with service.lock:
         service.sent.append(SentRecord(kind, target, event.function_name, event.request_id,
-                                       record, error))
+                                       record, error, sent))
 
 
 def _send(service: LambdaService, kind: str, target: Any, event: PendingEvent,
           record: dict[str, Any], *, success: bool) -> None:
     error: str | None = None
+    sent = True
     try:
         if callable(target):
             target(record)
         else:
             _send_to_arn(service, str(target), event, record, success=success)
+    except _Held:
+        sent = False
     except Exception as exc:  # recorded, never raised into the test
         error = f"{type(exc).__name__}: {exc}"
-    _note(service, kind, target, event, record, error)
+    _note(service, kind, target, event, record, error, sent)
 
 
 def _send_to_arn(service: LambdaService, target: str, event: PendingEvent,
@@ -88,21 +114,23 @@ def _send_to_arn(service: LambdaService, target: str, event: PendingEvent,
         _invoke_function(service, target, event, record)
         return
     kind, region = parts[2], parts[3]
-    body = json.dumps(record)
     if kind == "lambda":
         _invoke_function(service, target, event, record)
-    elif kind == "sqs":
-        client = _client("sqs", region)
+        return
+    route = _aws_route(service) if kind in AWS_TARGET_KINDS else ""
+    body = json.dumps(record)
+    if kind == "sqs":
+        client = _client("sqs", region, route)
         url = client.get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
         client.send_message(QueueUrl=url, MessageBody=body)
     elif kind == "sns":
-        _client("sns", region).publish(TopicArn=target, Message=body)
+        _client("sns", region, route).publish(TopicArn=target, Message=body)
     elif kind == "events":
         detail_type = ("Lambda Function Invocation Result - Success" if success
                        else "Lambda Function Invocation Result - Failure")
         from .events import qualified_arn
 
-        _client("events", region).put_events(Entries=[{
+        _client("events", region, route).put_events(Entries=[{
             "Source": "lambda", "DetailType": detail_type, "Detail": body,
             "EventBusName": target, "Resources": [qualified_arn(event)],
         }])
@@ -149,38 +177,50 @@ def _dead_letter(service: LambdaService, target: Any, event: PendingEvent,
     }
     sent = {"body": body, "attributes": attributes}
     error: str | None = None
+    delivered = True
     try:
         if callable(target):
             target(sent)
         else:
             parts = str(target).split(":")
             kind, region = parts[2], parts[3]
+            route = _aws_route(service)
             if kind == "sqs":
-                client = _client("sqs", region)
+                client = _client("sqs", region, route)
                 url = client.get_queue_url(QueueName=parts[5],
                                            QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
                 client.send_message(QueueUrl=url, MessageBody=body, MessageAttributes=attributes)
             else:
                 sns_attributes = {k: {"DataType": v["DataType"], "StringValue": v["StringValue"]}
                                   for k, v in attributes.items()}
-                _client("sns", region).publish(TopicArn=str(target), Message=body,
-                                               MessageAttributes=sns_attributes)
+                _client("sns", region, route).publish(TopicArn=str(target), Message=body,
+                                                      MessageAttributes=sns_attributes)
+    except _Held:
+        delivered = False
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
-    _note(service, "dead_letter", target, event, sent, error)
+    _note(service, "dead_letter", target, event, sent, error, delivered)
 
 
 def event_condition(record: dict[str, Any]) -> str:
     return str(record.get("requestContext", {}).get("condition", ""))
 
 
-def _client(service_name: str, region: str) -> Any:
+_client_lock = threading.Lock()
+
+
+def _client(service_name: str, region: str, route: str) -> Any:
     """A client for sending one record: one attempt, short timeouts, so a target with nothing
-    answering costs a recorded error, not botocore's retries with real sleeps."""
+    answering costs a recorded error, not botocore's retries with real sleeps. moto's server and
+    proxy modes redirect clients made by ``boto3.client`` (which they patch): use it there."""
     import boto3
     from botocore.config import Config
 
-    session: Any = boto3.session.Session()
     config = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5,
                     read_timeout=10)
+    if route in ("server", "proxy"):
+        with _client_lock:  # boto3's default session is not safe to share between threads
+            make: Any = boto3.client
+            return make(service_name, region_name=region, config=config)
+    session: Any = boto3.session.Session()
     return session.client(service_name, region_name=region, config=config)

@@ -13,6 +13,7 @@ import heapq
 import itertools
 import json
 import logging
+import numbers
 import random
 import threading
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,9 @@ _log = logging.getLogger(__name__)
 RETRY_DELAYS = (60.0, 120.0)
 THROTTLE_BACKOFF_START = 1.0
 THROTTLE_BACKOFF_MAX = 300.0
+# How far one advance() may move the simulated clock: far beyond any event's life (6 hours),
+# and far from where records' timestamps (datetime, year 9999) overflow.
+MAX_ADVANCE = 1e10
 _sequence = itertools.count()
 
 
@@ -122,9 +126,13 @@ class EventQueue:
         return self._deliver_due(None)
 
     def advance(self, seconds: float) -> list[Invocation]:
-        if seconds < 0:
-            raise ValueError("advance() takes seconds >= 0")
-        target = self.service.clock.now() + seconds
+        if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+            raise TypeError(f"advance() takes a number of seconds, not {seconds!r}")
+        if not 0 <= seconds <= MAX_ADVANCE:  # also False for NaN
+            raise ValueError(f"advance() takes a finite number of seconds from 0 to "
+                             f"{MAX_ADVANCE:g} (about 300 years), not {seconds!r}")
+        now = self.service.clock.now()
+        target = now + seconds
         ran = self._deliver_due(target)
         self.service.clock.advance_to(target)
         return ran
@@ -232,6 +240,25 @@ class EventQueue:
                 self._in_flight -= 1
                 self._cond.notify_all()
 
+    def _wait_for_capacity(self, event: PendingEvent) -> bool:
+        """Immediate delivery: a throttled event waits, in real time, while other executions
+        hold the concurrency it needs, as Lambda's queue holds it (running through the throttle
+        backoff on the simulated clock while they take milliseconds would expire it). False
+        when nothing is running, so nothing would free it: then the backoff applies."""
+        service = self.service
+        if service.options.event_delivery != "immediate":
+            return False
+        function = event.call.function
+        limit = function.reserved_concurrency
+        with service.capacity:
+            while (limit is not None and function.running >= limit) \
+                    or service.account_running >= service.options.account_concurrency:
+                if not function.running and not service.account_running:
+                    return False
+                service.capacity.wait(1.0)
+        event.due = max(event.due, service.clock.now())
+        return True
+
     def _reschedule(self, event: PendingEvent, delay: float) -> None:
         event.due += delay
         if self.service.options.event_delivery != "immediate":
@@ -255,6 +282,10 @@ class EventQueue:
             execution.check_recursion(function, call.chain)
             execution.acquire_concurrency(service, function)
         except errors.ServiceError as error:
+            if error.code == "TooManyRequestsException" and self._wait_for_capacity(event):
+                if event.age >= function.maximum_event_age:
+                    self._finish(event, "EventAgeExceeded")
+                return None  # capacity freed: attempted again at once
             record = execution.refused_record(
                 service, function_name=function.name, qualifier=call.qualifier,
                 invocation_type="Event", payload=call.payload, request_id=call.request_id,

@@ -135,6 +135,7 @@ def release_concurrency(service: LambdaService, function: FakeFunction) -> None:
     with service.lock:
         function.running -= 1
         service.account_running -= 1
+        service.capacity.notify_all()
 
 
 def run(service: LambdaService, call: Call) -> tuple[RunOutcome, Invocation]:
@@ -194,7 +195,11 @@ def run(service: LambdaService, call: Call) -> tuple[RunOutcome, Invocation]:
                            call.version, view, function.simulated_duration, call.streaming)
             outcome = execute(spec, init_duration=init_duration,
                               on_late=lambda value: function.late_results.append(
-                                  LateResult(call.request_id, value)))
+                                  LateResult(call.request_id, value)),
+                              # A nested run its caller's deadline cut short: recorded once done.
+                              on_abandoned=lambda done: service.record(
+                                  make_record(call, done, started_at, ran=True, trace=trace,
+                                              init_log=init_log), function, arrival))
             if outcome.error_type == "Runtime.ExitError":  # the runtime process ended
                 _discard_environment(function, ref, call.version, reload=True)
         ran = True

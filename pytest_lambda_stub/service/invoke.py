@@ -49,8 +49,10 @@ def _handle(service: LambdaService, request: Request, request_id: str,
             invocation_type: str) -> Answer:
     ref = try_parse_function_name(request.function_name)
     problems: list[str] = []
-    if ref is None or not qualifier_is_valid(request.qualifier):
-        problems = validation_messages(request.function_name, request.qualifier)
+    limits = service.name_limits
+    if ref is None or not qualifier_is_valid(request.qualifier) \
+            or not limits.allows(request.function_name, request.qualifier):
+        problems = validation_messages(request.function_name, request.qualifier, limits)
     if request.operation != "InvokeAsync":
         allowed = (STREAMING_INVOCATION_TYPES if request.operation == "InvokeWithResponseStream"
                    else INVOCATION_TYPES)

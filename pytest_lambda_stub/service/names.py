@@ -12,6 +12,10 @@ FUNCTION_NAME_PATTERN_TEXT = (
 )
 QUALIFIER_PATTERN_TEXT = r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"
 QUALIFIER_MAX_LENGTH = 128
+# The length limit of the Invoke family's FunctionName in botocore's model (``NamespacedFunctionName``
+# ``max``): 170 in older models, 256 since. The interception layer passes the installed model's
+# values in (``NameLimits``); this default is checked against the model by the tests.
+FUNCTION_NAME_MAX_LENGTH = 256
 
 # The same patterns in Python's dialect, with named groups.
 _FUNCTION_NAME_RE = re.compile(
@@ -27,6 +31,21 @@ _QUALIFIER_RE = re.compile(r"\$(?:LATEST(?:\.PUBLISHED)?)|[a-zA-Z0-9\-_$]+")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class NameLimits:
+    """The maximum lengths AWS checks for FunctionName and Qualifier (from the service model)."""
+
+    function_name: int = FUNCTION_NAME_MAX_LENGTH
+    qualifier: int = QUALIFIER_MAX_LENGTH
+
+    def allows(self, function_name: str, qualifier: str | None) -> bool:
+        return len(function_name) <= self.function_name and (
+            qualifier is None or len(qualifier) <= self.qualifier)
+
+
+DEFAULT_LIMITS = NameLimits()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class FunctionRef:
     """What a FunctionName (plus Qualifier) asks for."""
 
@@ -36,7 +55,8 @@ class FunctionRef:
     qualifier: str | None  # the qualifier embedded in the name, if any
 
 
-def validation_messages(function_name: str, qualifier: str | None) -> list[str]:
+def validation_messages(function_name: str, qualifier: str | None,
+                        limits: NameLimits = DEFAULT_LIMITS) -> list[str]:
     """AWS's constraint violations for the request, in the order AWS lists them."""
     problems: list[str] = []
     if _FUNCTION_NAME_RE.fullmatch(function_name) is None:
@@ -44,16 +64,21 @@ def validation_messages(function_name: str, qualifier: str | None) -> list[str]:
             f"Value '{function_name}' at 'functionName' failed to satisfy constraint: "
             f"Member must satisfy regular expression pattern: {FUNCTION_NAME_PATTERN_TEXT}"
         )
+    if len(function_name) > limits.function_name:
+        problems.append(
+            f"Value '{function_name}' at 'functionName' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {limits.function_name}"
+        )
     if qualifier is not None:
         if _QUALIFIER_RE.fullmatch(qualifier) is None:
             problems.append(
                 f"Value '{qualifier}' at 'qualifier' failed to satisfy constraint: "
                 f"Member must satisfy regular expression pattern: {QUALIFIER_PATTERN_TEXT}"
             )
-        if len(qualifier) > QUALIFIER_MAX_LENGTH:
+        if len(qualifier) > limits.qualifier:
             problems.append(
                 f"Value '{qualifier}' at 'qualifier' failed to satisfy constraint: "
-                f"Member must have length less than or equal to {QUALIFIER_MAX_LENGTH}"
+                f"Member must have length less than or equal to {limits.qualifier}"
             )
     return problems
 
@@ -65,8 +90,8 @@ def validation_message(problems: list[str]) -> str:
 
 
 def qualifier_is_valid(qualifier: str | None) -> bool:
-    return qualifier is None or (len(qualifier) <= QUALIFIER_MAX_LENGTH
-                                 and _QUALIFIER_RE.fullmatch(qualifier) is not None)
+    """Whether the qualifier matches AWS's pattern (its length is checked by ``NameLimits``)."""
+    return qualifier is None or _QUALIFIER_RE.fullmatch(qualifier) is not None
 
 
 def try_parse_function_name(function_name: str) -> FunctionRef | None:

@@ -6,6 +6,8 @@ import base64
 import binascii
 import json
 import re
+import sys
+import threading
 from typing import Any
 
 from .errors import ServiceError, invalid_request_content, too_large
@@ -13,6 +15,8 @@ from .errors import ServiceError, invalid_request_content, too_large
 SYNC_PAYLOAD_LIMIT = 6291456
 EVENT_PAYLOAD_LIMIT = 1048576
 CLIENT_CONTEXT_LIMIT = 3583
+# Lambda parses payloads with Jackson, whose StreamReadConstraints allow 1000 levels of nesting.
+MAX_NESTING_DEPTH = 1000
 
 _PREFIX = "Could not parse request body into json: Could not parse payload into json: "
 _SOURCE = "at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled)"
@@ -48,6 +52,40 @@ def decode_payload(payload: bytes) -> Any:
         return json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:
         raise _json_error(text, exc) from None
+    except RecursionError:
+        pass  # deeper than Python's recursion limit allows here: measure, then refuse or retry
+    return _decode_deep(text)
+
+
+_BRACKETS_RE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_deep_lock = threading.Lock()
+
+
+def _decode_deep(text: str) -> Any:
+    """A payload nested deeper than the interpreter's recursion limit allows from this frame:
+    AWS's answer when it is deeper than Jackson's limit, else the value (parsed with room)."""
+    depth = 0
+    for match in _BRACKETS_RE.finditer(text):
+        step = _STEP.get(match.group(0), 0)
+        depth += step
+        if depth > MAX_NESTING_DEPTH:
+            line, column = _location(text[: match.end()])
+            raise invalid_request_content(
+                f"{_PREFIX}Document nesting depth ({depth}) exceeds the maximum allowed "
+                f"({MAX_NESTING_DEPTH}, from `StreamReadConstraints.getMaxNestingDepth()`)\n"
+                f" {_SOURCE}; line: {line}, column: {column}]")
+    # Within Jackson's limit: the handler gets it, whatever the depth of this call stack. The
+    # recursion limit is process-wide: raise it (never lower it) under a lock, briefly.
+    with _deep_lock:
+        previous = sys.getrecursionlimit()
+        sys.setrecursionlimit(previous + 2 * MAX_NESTING_DEPTH)
+        try:
+            return json.loads(text, parse_constant=_reject_constant)
+        except ValueError as exc:
+            raise _json_error(text, exc) from None
+        finally:
+            sys.setrecursionlimit(previous)
 
 
 def _reject_constant(name: str) -> Any:
@@ -89,7 +127,7 @@ def decode_client_context(value: str | None) -> dict[str, Any] | None:
             f"Client context must be {CLIENT_CONTEXT_LIMIT} bytes or less (base64-encoded).")
     try:
         decoded = json.loads(base64.b64decode(value, validate=True).decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         decoded = None
     if not isinstance(decoded, dict):
         raise invalid_request_content("Client context must be a valid Base64-encoded JSON object.")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..functions import FakeFunction
 from ..options import StubOptions
 from ..records import Invocation
+from .names import DEFAULT_LIMITS, NameLimits
 
 if TYPE_CHECKING:
     from .api.calls import ApiCall
@@ -63,7 +64,8 @@ class SimClock:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class SentRecord:
-    """A destination record or dead-letter message sent (or that failed to send)."""
+    """A destination record or dead-letter message: sent, failed to send (``error``), or held
+    back (``sent=False``)."""
 
     kind: str  # "on_success", "on_failure" or "dead_letter"
     target: Any
@@ -71,12 +73,17 @@ class SentRecord:
     request_id: str
     record: Any
     error: str | None = None
+    # False: an SQS, SNS or EventBridge target held back (no moto ``mock_aws`` active, and the
+    # ``send_destinations`` option not set), so nothing was sent anywhere.
+    sent: bool = True
 
 
 class LambdaService:
     def __init__(self, options: StubOptions) -> None:
         self.options = options
         self.lock = threading.RLock()
+        # Notified whenever an execution ends and frees concurrency (events waiting for it).
+        self.capacity = threading.Condition(self.lock)
         self.functions: dict[str, FakeFunction] = {}
         self.records: list[Invocation] = []
         self._arrivals: list[int] = []  # records[i] arrived as request number _arrivals[i]
@@ -96,6 +103,7 @@ class LambdaService:
         self.not_emulated: collections.Counter[str] = collections.Counter()
         self.missing: set[str] = set()
         self.routing_random = random.Random(options.seed)
+        self.name_limits: NameLimits = DEFAULT_LIMITS  # the installed model's (set at activation)
         from .events import EventQueue
 
         self.events = EventQueue(self)

@@ -27,8 +27,7 @@ def test_many_start_stop_cycles_leave_nothing_behind() -> None:
 
 
 def test_a_stub_stopped_on_another_thread_restores_the_environment_class() -> None:
-    # Started and stopped off the main thread (the SIGALRM side of a main-thread start with an
-    # other-thread stop belongs to the alarm's own tests).
+    # Started and stopped off the main thread.
     environ_class = type(os.environ)
     stub = stub_lambda(functions={"f": lambda e, c: 1})
     starter = threading.Thread(target=stub.start)

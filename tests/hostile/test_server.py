@@ -420,8 +420,3 @@ def test_serving_beside_motos_mock_aws() -> None:
             (1, "in-process"), (2, "loopback")]
         assert server_of(stub).requests == 1
 
-
-# Note: every stop() here runs on the main thread. A stub stopped from another thread leaves
-# runtime/alarm.py's SIGALRM handler installed but marked unusable, so later handlers on the main
-# thread run on worker threads (tests/test_limits.py's main-thread deadline test then fails):
-# reported to the owner of runtime/alarm.py rather than worked around here.
