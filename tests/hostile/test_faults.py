@@ -132,9 +132,14 @@ def test_deeply_nested_result_of_an_event_goes_to_the_failure_destination() -> N
 # -- FunctionName length (C12) --------------------------------------------------------------
 
 
-def test_name_limits_default_matches_the_installed_model() -> None:
-    assert names.FUNCTION_NAME_MAX_LENGTH == _model_member("FunctionName")["max"]
-    assert names.QUALIFIER_MAX_LENGTH == _model_member("Qualifier")["max"]
+def test_name_limits_are_the_installed_models() -> None:
+    # The limits in force come from the installed botocore (older models say 170, newer 256);
+    # the patterns are the model's too.
+    from pytest_lambda_stub.interception import limits
+
+    assert limits.from_model() == names.NameLimits(
+        function_name=int(_model_member("FunctionName")["max"]),
+        qualifier=int(_model_member("Qualifier")["max"]))
     assert names.FUNCTION_NAME_PATTERN_TEXT == _model_member("FunctionName")["pattern"]
     assert names.QUALIFIER_PATTERN_TEXT == _model_member("Qualifier")["pattern"]
 
