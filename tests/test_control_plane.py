@@ -246,6 +246,39 @@ def test_update_function_configuration_changes_what_the_handler_sees() -> None:
     assert 3000 < seen["timeout"] <= 60000
 
 
+def test_update_accepts_members_left_as_they_are_and_applies_role() -> None:
+    # Deployment tools (Zappa's update_lambda_configuration) send every member on each update.
+    lam = client()
+    role = f"arn:aws:iam::{ACCOUNT}:role/deployer-role"
+    with stub_lambda(functions={"f": handler}, strict=False) as stub:
+        current = lam.get_function_configuration(FunctionName="f")
+        updated = lam.update_function_configuration(
+            FunctionName="f", Role=role, Handler=current["Handler"], Runtime=current["Runtime"],
+            Timeout=30, VpcConfig={}, FileSystemConfigs=[], KMSKeyArn="", Layers=[],
+            TracingConfig={"Mode": "PassThrough"}, SnapStart={"ApplyOn": "None"},
+            EphemeralStorage={"Size": 512}, LoggingConfig={"LogFormat": "Text"},
+            Environment={"Variables": {"STAGE": "prod"}})
+        assert (updated["Role"], updated["Timeout"]) == (role, 30)
+        assert updated["Environment"] == {"Variables": {"STAGE": "prod"}}
+        lam.publish_version(FunctionName="f")
+        lam.update_function_configuration(FunctionName="f", Role=f"{role}-2")
+        assert lam.get_function_configuration(FunctionName="f", Qualifier="1")["Role"] == role
+        assert lam.publish_version(FunctionName="f")["Version"] == "2"  # the role changed
+        assert lam.get_function_configuration(FunctionName="f:2")["Role"] == f"{role}-2"
+        with pytest.raises(lam.exceptions.ClientError) as raised:
+            lam.update_function_configuration(FunctionName="f", Role="not-a-role")
+        assert raised.value.response["Error"]["Code"] == "ValidationException"
+        assert "at 'role' failed to satisfy constraint" in str(raised.value)
+        with pytest.raises(NotEmulatedError) as refused:
+            lam.update_function_configuration(FunctionName="f", Runtime="python3.8",
+                                              Layers=["arn:aws:lambda:eu-west-1:1:layer:x:1"])
+        assert stub["f"].invocations == []
+    message = str(refused.value)
+    assert "function 'f'" in message
+    assert f"Runtime 'python3.8' (the function has '{current['Runtime']}')" in message
+    assert "Layers ['arn:aws:lambda:eu-west-1:1:layer:x:1'] (the function has None)" in message
+
+
 def test_update_with_a_stale_revision_id_is_refused() -> None:
     lam = client()
     with stub_lambda(functions={"f": handler}):
