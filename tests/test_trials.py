@@ -3,7 +3,8 @@
 Each test runs the project's own code (installed from PyPI by the ``test`` extra): Zappa's
 ``@task`` dispatch from inside a handler, its ``Zappa`` core (``invoke_lambda_function`` with
 ``LogType="Tail"``, ``get_function``, versions, ``update_lambda_configuration``), its CLI's
-``zappa invoke`` in a child process against the loopback endpoint, and lambda-warmer-py's fan-out.
+``zappa invoke`` in a child process against the loopback endpoint, lambda-warmer-py's fan-out,
+and Chalice's ``chalice invoke`` (its error formatting, and its read timeout without retries).
 
 Fake credentials are set and ``AWS_ENDPOINT_URL`` points at a local HTTP server that must receive
 nothing: whatever the stub did not answer would land there (and the suite's network guard blocks
@@ -31,6 +32,7 @@ from pytest_lambda_stub import LambdaStub, stub_lambda
 
 pytest.importorskip("zappa")
 pytest.importorskip("lambdawarmer")
+pytest.importorskip("chalice")
 
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -269,3 +271,49 @@ def test_lambda_warmer_fan_out(sentinel: Sentinel, isolated_modules: None,
     assert {r.event["__WARMER_CORRELATION_ID__"] for r in fan_out} == {first.request_id}
     assert all(r.error_code is None for r in stub["api"].invocations)
     assert last.event == {"x": 1}
+
+
+@pytest.mark.filterwarnings("ignore:'get_binary_stream' is deprecated:DeprecationWarning")
+def test_chalice_invoke_command(sentinel: Sentinel, tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalice.cli import cli
+    from click.testing import CliRunner
+
+    # `chalice invoke` changes the working directory and sets AWS_CHALICE_CLI_MODE: undone after.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AWS_CHALICE_CLI_MODE", "true")
+    (tmp_path / ".chalice" / "deployed").mkdir(parents=True)
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps({
+        "version": "2.0", "app_name": "shop", "stages": {"dev": {"lambda_timeout": 60}}}))
+    (tmp_path / ".chalice" / "deployed" / "dev.json").write_text(json.dumps({
+        "schema_version": "2.0", "backend": "api", "resources": [{
+            "name": "worker", "resource_type": "lambda_function",
+            "lambda_arn": "arn:aws:lambda:eu-west-1:123456789012:function:shop-dev-worker"}]}))
+
+    def worker(event: dict[str, int], context: object) -> dict[str, int]:
+        return {"doubled": event["x"] * 2}
+
+    def chalice_invoke(payload: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["--project-dir", str(tmp_path), "invoke", "-n",
+                                          "worker"], input=payload, obj={})
+        return result.exit_code, result.output
+
+    with stub_lambda(strict=True) as stub:
+        function = stub.add_function("shop-dev-worker", worker, timeout=900)
+        assert chalice_invoke('{"x": 21}') == (0, '{"doubled": 42}\n')
+        # A function error: Chalice prints the runtime's stackTrace (strings) and the error.
+        code, output = chalice_invoke('{"y": 1}')
+        assert code == 1
+        assert output.startswith("Traceback (most recent call last):\n  File ")
+        assert "KeyError: 'x'\nError: Unhandled exception in Lambda function" in output
+        # Chalice reads with the function's configured timeout (60 s) and no retries: a run that
+        # lasts 120 s is one attempt, reported as Chalice's own read-timeout error.
+        function.simulated_duration = 120
+        code, output = chalice_invoke('{"x": 1}')
+        assert code == 1 and output.startswith("Error: Read timeout on endpoint URL")
+        function.simulated_duration = None
+        function.fail("TooManyRequestsException")
+        code, output = chalice_invoke('{"x": 1}')
+        assert code == 1
+        assert output == "Error: got 'TooManyRequestsException' exception back from Lambda\nRate Exceeded.\n"
+    assert stub["shop-dev-worker"].call_count == 3
