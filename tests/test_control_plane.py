@@ -279,6 +279,28 @@ def test_update_accepts_members_left_as_they_are_and_applies_role() -> None:
     assert "Layers ['arn:aws:lambda:eu-west-1:1:layer:x:1'] (the function has None)" in message
 
 
+def test_declaring_a_name_again_forgets_what_the_api_did_to_the_old_function() -> None:
+    lam = client()
+
+    def remaining(event: Any, context: Any) -> int:
+        return int(context.get_remaining_time_in_millis())
+
+    with stub_lambda(strict=False) as stub:
+        stub.add_function("f", remaining, timeout=60)
+        assert lam.publish_version(FunctionName="f")["Version"] == "1"
+        lam.update_function_configuration(FunctionName="f", Description="old",
+                                          Role=f"arn:aws:iam::{ACCOUNT}:role/old")
+        lam.tag_resource(Resource=f"{ARN}:f", Tags={"team": "old"})
+        stub.add_function("f", remaining, timeout=3, versions={"1": remaining})
+        ran = json.loads(lam.invoke(FunctionName="f:1")["Payload"].read())
+        one = lam.get_function(FunctionName="f", Qualifier="1")
+        latest = lam.get_function_configuration(FunctionName="f")
+    assert 0 < ran <= 3000  # the new declaration's timeout, not version 1's frozen 60 s
+    assert one["Configuration"]["Timeout"] == 3 and "Tags" not in one
+    assert (latest["Description"], latest["Role"]) == (
+        "", f"arn:aws:iam::{ACCOUNT}:role/service-role/f-role")
+
+
 def test_update_with_a_stale_revision_id_is_refused() -> None:
     lam = client()
     with stub_lambda(functions={"f": handler}):
