@@ -246,6 +246,61 @@ def test_update_function_configuration_changes_what_the_handler_sees() -> None:
     assert 3000 < seen["timeout"] <= 60000
 
 
+def test_update_accepts_members_left_as_they_are_and_applies_role() -> None:
+    # Deployment tools (Zappa's update_lambda_configuration) send every member on each update.
+    lam = client()
+    role = f"arn:aws:iam::{ACCOUNT}:role/deployer-role"
+    with stub_lambda(functions={"f": handler}, strict=False) as stub:
+        current = lam.get_function_configuration(FunctionName="f")
+        updated = lam.update_function_configuration(
+            FunctionName="f", Role=role, Handler=current["Handler"], Runtime=current["Runtime"],
+            Timeout=30, VpcConfig={}, FileSystemConfigs=[], KMSKeyArn="", Layers=[],
+            TracingConfig={"Mode": "PassThrough"}, SnapStart={"ApplyOn": "None"},
+            EphemeralStorage={"Size": 512}, LoggingConfig={"LogFormat": "Text"},
+            Environment={"Variables": {"STAGE": "prod"}})
+        assert (updated["Role"], updated["Timeout"]) == (role, 30)
+        assert updated["Environment"] == {"Variables": {"STAGE": "prod"}}
+        lam.publish_version(FunctionName="f")
+        lam.update_function_configuration(FunctionName="f", Role=f"{role}-2")
+        assert lam.get_function_configuration(FunctionName="f", Qualifier="1")["Role"] == role
+        assert lam.publish_version(FunctionName="f")["Version"] == "2"  # the role changed
+        assert lam.get_function_configuration(FunctionName="f:2")["Role"] == f"{role}-2"
+        with pytest.raises(lam.exceptions.ClientError) as raised:
+            lam.update_function_configuration(FunctionName="f", Role="not-a-role")
+        assert raised.value.response["Error"]["Code"] == "ValidationException"
+        assert "at 'role' failed to satisfy constraint" in str(raised.value)
+        with pytest.raises(NotEmulatedError) as refused:
+            lam.update_function_configuration(FunctionName="f", Runtime="python3.8",
+                                              Layers=["arn:aws:lambda:eu-west-1:1:layer:x:1"])
+        assert stub["f"].invocations == []
+    message = str(refused.value)
+    assert "function 'f'" in message
+    assert f"Runtime 'python3.8' (the function has '{current['Runtime']}')" in message
+    assert "Layers ['arn:aws:lambda:eu-west-1:1:layer:x:1'] (the function has None)" in message
+
+
+def test_declaring_a_name_again_forgets_what_the_api_did_to_the_old_function() -> None:
+    lam = client()
+
+    def remaining(event: Any, context: Any) -> int:
+        return int(context.get_remaining_time_in_millis())
+
+    with stub_lambda(strict=False) as stub:
+        stub.add_function("f", remaining, timeout=60)
+        assert lam.publish_version(FunctionName="f")["Version"] == "1"
+        lam.update_function_configuration(FunctionName="f", Description="old",
+                                          Role=f"arn:aws:iam::{ACCOUNT}:role/old")
+        lam.tag_resource(Resource=f"{ARN}:f", Tags={"team": "old"})
+        stub.add_function("f", remaining, timeout=3, versions={"1": remaining})
+        ran = json.loads(lam.invoke(FunctionName="f:1")["Payload"].read())
+        one = lam.get_function(FunctionName="f", Qualifier="1")
+        latest = lam.get_function_configuration(FunctionName="f")
+    assert 0 < ran <= 3000  # the new declaration's timeout, not version 1's frozen 60 s
+    assert one["Configuration"]["Timeout"] == 3 and "Tags" not in one
+    assert (latest["Description"], latest["Role"]) == (
+        "", f"arn:aws:iam::{ACCOUNT}:role/service-role/f-role")
+
+
 def test_update_with_a_stale_revision_id_is_refused() -> None:
     lam = client()
     with stub_lambda(functions={"f": handler}):

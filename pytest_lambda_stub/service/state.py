@@ -131,8 +131,12 @@ class LambdaService:
                 function.reset_records()
 
     def add(self, function: FakeFunction) -> None:
+        """Declare ``function``; declaring a name again replaces the function entirely (as
+        deleting and creating it would): what the API had changed or published for the old
+        declaration (versions, role, tags, description...) does not carry over."""
         with self.lock:
             self.functions[function.name] = function
+            self.control.pop(function.name, None)
 
     def lookup(self, name: str, region: str, account: str | None) -> FakeFunction | None:
         function = self.functions.get(name)

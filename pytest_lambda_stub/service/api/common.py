@@ -123,18 +123,20 @@ def configuration(service: LambdaService, target: Target, version: str,
         description, handler = frozen.description, frozen.handler
         sha, size = frozen.code_sha256, frozen.code_size
         modified, revision = frozen.last_modified, frozen.revision_id
+        role = frozen.role
     else:
         timeout, memory, environment = function.timeout, function.memory_size, function.environment
         description = state.description
         handler = handler_text(function, version)
         sha, size = code_of(function, version)
         modified, revision = state.last_modified, state.revision_id
+        role = state.role
     account = function.account_id
     config: dict[str, Any] = {
         "FunctionName": function.name,
         "FunctionArn": target.arn(arn_qualifier),
         "Runtime": RUNTIME,
-        "Role": f"arn:aws:iam::{account}:role/service-role/{function.name}-role",
+        "Role": role or f"arn:aws:iam::{account}:role/service-role/{function.name}-role",
         "Handler": handler,
         "CodeSize": size,
         "Description": description,

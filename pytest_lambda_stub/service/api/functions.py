@@ -3,6 +3,7 @@ UpdateFunctionConfiguration, the recursion setting, account settings and GetPoli
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ...runtime.handlers import RESERVED_VARIABLES
@@ -10,9 +11,30 @@ from .. import errors
 from .common import Call, Target, check_range, check_revision, configuration, find, page, version_of
 from .model import code_of, state_of
 
-# UpdateFunctionConfiguration members the emulation applies; the others are refused.
+# UpdateFunctionConfiguration members the emulation applies; the others are refused unless
+# they leave the configuration as it is (deployment tools such as Zappa send every member).
 _APPLIED = frozenset({"FunctionName", "Timeout", "MemorySize", "Environment", "Description",
-                      "RevisionId", "DeadLetterConfig"})
+                      "RevisionId", "DeadLetterConfig", "Role"})
+# The RoleArn shape's pattern in Lambda's service model.
+_ROLE = re.compile(r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
+
+
+def _empty(value: Any) -> bool:
+    """``{}``, ``[]``, ``""``, or a structure of them: the value of a member the function lacks."""
+    if isinstance(value, dict):
+        return all(_empty(v) for v in value.values())
+    if isinstance(value, (list, tuple, str)):
+        return not value
+    return value is None or value is False
+
+
+def _unchanged(value: Any, current: Any) -> bool:
+    """Whether setting a member to ``value`` leaves what GetFunctionConfiguration reports."""
+    if current is None:
+        return _empty(value)
+    if isinstance(value, dict) and isinstance(current, dict):
+        return all(_unchanged(v, current.get(k)) for k, v in value.items())
+    return bool(value == current)
 
 
 def _config(call: Call, target: Target) -> dict[str, Any]:
@@ -76,13 +98,24 @@ def update_function_configuration(call: Call) -> dict[str, Any]:
     target = find(call, qualified=False)
     function = target.function
     state = state_of(call.service, function)
-    refused = sorted(k for k, v in call.params.items() if v is not None and k not in _APPLIED)
+    current = configuration(call.service, target, "$LATEST", None)
+    refused = sorted(k for k, v in call.params.items()
+                     if v is not None and k not in _APPLIED and not _unchanged(v, current.get(k)))
     if refused:
+        changes = "; ".join(f"{k} {call.params[k]!r} (the function has {current.get(k)!r})"
+                            for k in refused)
         raise errors.NotEmulatedError(
-            f"UpdateFunctionConfiguration of {', '.join(refused)} is not emulated by "
-            f"pytest-lambda-stub (it applies Timeout, MemorySize, Environment, Description and "
-            f"DeadLetterConfig); change the declaration instead, or let the operation through "
-            f"with passthrough=['UpdateFunctionConfiguration'] or moto's mock_aws")
+            f"UpdateFunctionConfiguration of function '{function.name}' changing {changes} is "
+            f"not emulated by pytest-lambda-stub (it applies Timeout, MemorySize, Environment, "
+            f"Description, Role and DeadLetterConfig, and accepts other members set to the "
+            f"values the function already has); change the declaration instead, or let the "
+            f"operation through with passthrough=['UpdateFunctionConfiguration'] or moto's "
+            f"mock_aws")
+    role = call.params.get("Role")
+    if role is not None and not _ROLE.fullmatch(role):
+        raise errors.validation(
+            f"1 validation error detected: Value '{role}' at 'role' failed to satisfy "
+            f"constraint: Member must satisfy regular expression pattern: {_ROLE.pattern}")
     check_revision(call, state.revision_id, "GetFunction")
     timeout = call.params.get("Timeout")
     memory = call.params.get("MemorySize")
@@ -114,6 +147,8 @@ def update_function_configuration(call: Call) -> dict[str, Any]:
             state.description = call.params["Description"]
         if dead_letter is not None:
             function.dead_letter = dead_letter.get("TargetArn") or None
+        if role is not None:
+            state.role = role
         state.touch()
     # Lambda runs $LATEST in new execution environments after a configuration change: the
     # next invocation is a cold start that runs the handler's module again.

@@ -48,6 +48,7 @@ class VersionConfig:
     code_size: int
     last_modified: str
     revision_id: str
+    role: str | None = None  # UpdateFunctionConfiguration's Role at publication (None: default)
 
 
 @dataclasses.dataclass(slots=True)
@@ -69,6 +70,7 @@ class FunctionState:
     event_invoke_configured: bool | None = None  # None: as declared
     event_invoke_modified: float = 0.0
     policy_statements: int = 0
+    role: str | None = None  # set by UpdateFunctionConfiguration (None: the default role)
 
     def touch(self) -> None:
         self.revision_id = new_revision()
@@ -118,12 +120,13 @@ def settings_for(service: LambdaService, function: FakeFunction,
     return function.timeout, function.memory_size, function.environment
 
 
-def freeze(function: FakeFunction, version: str, description: str) -> VersionConfig:
+def freeze(function: FakeFunction, version: str, description: str,
+           role: str | None = None) -> VersionConfig:
     """A frozen copy of ``$LATEST``'s configuration, published as ``version``."""
     sha, size = code_of(function)
     return VersionConfig(
         version=version, timeout=function.timeout, memory_size=function.memory_size,
         environment=dict(function.environment) if function.environment else None,
         description=description, handler=handler_text(function), code_sha256=sha,
-        code_size=size, last_modified=now_text(), revision_id=new_revision(),
+        code_size=size, last_modified=now_text(), revision_id=new_revision(), role=role,
     )

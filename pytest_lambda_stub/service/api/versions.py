@@ -53,13 +53,14 @@ def publish_version(call: Call) -> dict[str, Any]:
                 and last.handler == handler_text(function)
                 and last.timeout == function.timeout
                 and last.memory_size == function.memory_size
-                and (last.environment or None) == (function.environment or None)):
+                and (last.environment or None) == (function.environment or None)
+                and last.role == state.role):
             version = last.version  # nothing changed since: AWS returns that version
         else:
             version = str(int(existing[-1]) + 1 if existing else 1)
             function.versions[version] = HandlerRef(latest.spec, latest.code_root)
             state.published[version] = freeze(function, version,
-                                              call.params.get("Description") or "")
+                                              call.params.get("Description") or "", state.role)
     return configuration(service, target, version, version)
 
 
