@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .functions import FakeFunction, LateResult
+    from .interception.hooks import StubStoppedError
     from .options import OptionError, StubOptions
     from .records import Invocation
     from .runtime.context import ClientContext, CognitoIdentity, LambdaContext
@@ -32,6 +33,7 @@ _WHERE = {
     "SentRecord": ".service.state",
     "StrictModeError": ".stub",
     "StubOptions": ".options",
+    "StubStoppedError": ".interception.hooks",
     "stub_lambda": ".stub",
 }
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "SentRecord",
     "StrictModeError",
     "StubOptions",
+    "StubStoppedError",
     "stub_lambda",
 ]
 
