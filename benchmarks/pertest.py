@@ -9,8 +9,10 @@ Run from the repository root::
 
 Five pytest suites of ``--tests`` tests each are written to a temporary directory and run as
 subprocesses, interleaved (empty, stubber, fixture, decorator, context-manager, then again),
-``--rounds`` times. A suite's per-test cost is the median of its wall-clock times minus the
-empty suite's median, divided by the number of tests. Every suite has the same module-level
+``--rounds`` times. A suite's per-test cost is the median of its CPU times (user + system of
+the pytest subprocess: on a shared machine other processes stretch wall-clock time far more than
+CPU time; wall-clock figures are in the JSON too) minus the empty suite's median, divided by the
+number of tests. Every suite has the same module-level
 set-up (imports, one boto3 Lambda client); each test of the non-empty suites declares one
 function (or queues one response) and invokes it once:
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -110,14 +113,20 @@ def command(suite: Path) -> list[str]:
             "-p", "pytest_lambda_stub.plugin", str(suite)]
 
 
-def run_suite(suite: Path, tests: int, package: Path | None = None) -> float:
-    started = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_suite(suite: Path, tests: int, package: Path | None = None) -> tuple[float, float]:
+    """(CPU ms, wall-clock ms) of one run of a suite in a pytest subprocess."""
+    cpu, started = _children_cpu(), time.perf_counter()
     result = subprocess.run(command(suite), cwd=suite, env=_env(package), capture_output=True,
                             text=True, check=False)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, _children_cpu() - cpu
     if result.returncode != 0 or f"{tests} passed" not in result.stdout:
         raise RuntimeError(f"suite {suite.name} failed:\n{result.stdout}{result.stderr}")
-    return elapsed * 1000
+    return cpu * 1000, elapsed * 1000
 
 
 def measure(tests: int = 300, rounds: int = 5, progress: bool = True,
@@ -129,6 +138,7 @@ def measure(tests: int = 300, rounds: int = 5, progress: bool = True,
         runs[f"fixture[{label}]"] = ("fixture", directory)
     names = list(runs)
     times: dict[str, list[float]] = {name: [] for name in names}
+    walls: dict[str, list[float]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory(prefix="lambda-stub-pertest-") as tmp:
         suites = write_suites(Path(tmp), tests)
         for suite, package in runs.values():  # warm-up: bytecode caches, the OS's file cache
@@ -138,15 +148,21 @@ def measure(tests: int = 300, rounds: int = 5, progress: bool = True,
             order = names[number % len(names):] + names[:number % len(names)]
             for name in order:
                 suite, package = runs[name]
-                times[name].append(run_suite(suites[suite], tests, package))
+                cpu, wall = run_suite(suites[suite], tests, package)
+                times[name].append(cpu)
+                walls[name].append(wall)
             if progress:
                 print(f"  per-test round {number + 1}/{rounds}: " + ", ".join(
                     f"{name} {times[name][-1]:.0f} ms" for name in names), file=sys.stderr)
     medians = {name: statistics.median(values) for name, values in times.items()}
     per_test = {name: (medians[name] - medians["empty"]) / tests for name in names}
     stubber = per_test["stubber"]
+    wall_medians = {name: statistics.median(values) for name, values in walls.items()}
     return {
-        "tests": tests, "rounds": rounds, "suite_ms": times, "median_suite_ms": medians,
+        "tests": tests, "rounds": rounds, "clock": "cpu (user+sys of the pytest subprocess)",
+        "suite_ms": times, "median_suite_ms": medians, "wall_suite_ms": walls,
+        "wall_per_test_ms": {name: (wall_medians[name] - wall_medians["empty"]) / tests
+                             for name in names},
         "per_test_ms": per_test,
         "vs_stubber": {name: per_test[name] / stubber if stubber > 0 else float("nan")
                        for name in names if name not in ("empty", "stubber")},
@@ -155,7 +171,7 @@ def measure(tests: int = 300, rounds: int = 5, progress: bool = True,
 
 def print_table(figures: dict[str, Any]) -> None:
     print(f"per-test cost: {figures['tests']} tests per suite, {figures['rounds']} interleaved "
-          f"rounds, median, empty suite subtracted")
+          f"rounds, median CPU time of each pytest subprocess, empty suite subtracted")
     print(f"{'suite':<22} {'suite ms':>10} {'ms/test':>8} {'/stubber':>9}")
     for name in figures["median_suite_ms"]:
         ratio = figures["vs_stubber"].get(name)

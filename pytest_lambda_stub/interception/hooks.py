@@ -61,6 +61,7 @@ _active: list[LambdaService] = []
 _hooked: weakref.WeakSet[Any] = weakref.WeakSet()
 _inflight: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 _generation = 0
+retries.bind_active(_active)
 
 
 class StubStoppedError(BotoCoreError):

@@ -34,9 +34,15 @@ def instant_service(request_dict: Any) -> Any:
     service = context.get(CONTEXT_KEY) if context else None
     if service is None or not service.options.instant_retries:
         return None
-    from . import hooks
+    return service if service in _active else None
 
-    return service if hooks.is_active(service) else None
+
+_active: list[Any] = []  # hooks' list of active services (bound by bind_active)
+
+
+def bind_active(active: list[Any]) -> None:
+    global _active
+    _active = active
 
 
 def record_delay(service: Any, delay: float) -> None:

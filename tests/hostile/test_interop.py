@@ -213,3 +213,23 @@ def test_time_machine_travelling_around_invokes(tick: bool) -> None:
     assert seen["events"] == [{"n": 1}, {"n": 2}]
     assert 0 < seen["remaining"] <= 5000
     assert all(duration >= 0 for duration in seen["durations"])
+
+
+@pytest.mark.parametrize("freezer", ["freezegun", "time_machine"])
+def test_deadlines_hold_with_the_clock_frozen(freezer: str) -> None:
+    module = pytest.importorskip(freezer)
+    frozen = (module.freeze_time("2020-02-29 12:00:00") if freezer == "freezegun"
+              else module.travel("2020-02-29 12:00:00", tick=False))
+
+    def slow(event: Any, context: Any) -> Any:
+        import time
+
+        time.sleep(4)
+        return "late"
+
+    lam = client()
+    with frozen, stub_lambda() as stub:
+        stub.add_function("slow", slow, timeout=1)
+        response = lam.invoke(FunctionName="slow")
+    assert response["FunctionError"] == "Unhandled"
+    assert json.loads(response["Payload"].read())["errorType"] == "Sandbox.Timedout"
