@@ -74,3 +74,11 @@ def _no_network() -> Iterator[None]:
         socket.socket.connect = _real_connect  # type: ignore[method-assign]
         socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
         socket.create_connection = _real_create_connection
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """Inner pytest runs (in-process and subprocess) are not shuffled by pytest-randomly: their
+    tests assert on the order they wrote. (pytester itself clears PYTEST_ADDOPTS; set it again.)"""
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+    return pytester

@@ -28,6 +28,9 @@ Cases (the items of the "Performance and reliability" issue):
 8. memory per recorded invocation (tracemalloc; ``--memory-calls`` invocations, linear).
 9. pytest start-up with the plugin versus ``-p no:lambda_stub`` on a tiny suite that does not
    use it (subprocess runs, median), and whether importing the plugin imports botocore.
+10. per-test cost (``benchmarks/pertest.py``): pytest suites of ``--per-test-tests`` tests run
+    as subprocesses, interleaved: empty, Stubber, fixture, decorator, context manager; each
+    test's cost above an empty test, and its ratio to Stubber's (``--per-test-rounds 0`` skips).
 
 Targets are printed as PASS/MISS; the script never fails because of them.
 """
@@ -74,6 +77,7 @@ from botocore.awsrequest import AWSResponse  # noqa: E402
 from botocore.response import StreamingBody  # noqa: E402
 from botocore.stub import Stubber  # noqa: E402
 
+from benchmarks import pertest  # noqa: E402
 from pytest_lambda_stub import LambdaStub, stub_lambda  # noqa: E402
 
 REGION = "eu-west-1"
@@ -487,6 +491,10 @@ def main(argv: list[str] | None = None) -> int:
                              "the figure is per invocation and linear)")
     parser.add_argument("--startup-rounds", type=int, default=None,
                         help="pytest start-up subprocess runs per variant (15)")
+    parser.add_argument("--per-test-tests", type=int, default=None,
+                        help="tests per per-test suite (300)")
+    parser.add_argument("--per-test-rounds", type=int, default=None,
+                        help="per-test interleaved rounds (5; 0 skips the measurement)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--quick", action="store_true",
                         help="a fast, noisier run (3 rounds x 100 calls, 2000 traced, 5 start-ups)")
@@ -496,6 +504,9 @@ def main(argv: list[str] | None = None) -> int:
     calls = args.calls or (100 if args.quick else 400)
     memory_calls = args.memory_calls or (2000 if args.quick else 20000)
     startup_rounds = args.startup_rounds or (5 if args.quick else 15)
+    per_test_tests = args.per_test_tests or (100 if args.quick else 300)
+    per_test_rounds = args.per_test_rounds if args.per_test_rounds is not None else (
+        3 if args.quick else 5)
     progress = not args.quiet
 
     stub = make_stub()
@@ -518,6 +529,11 @@ def main(argv: list[str] | None = None) -> int:
     if progress:
         print("memory done; timing pytest start-up", file=sys.stderr)
     start = startup(startup_rounds)
+    per_test: dict[str, Any] | None = None
+    if per_test_rounds > 0:
+        if progress:
+            print("start-up done; timing per-test suites", file=sys.stderr)
+        per_test = pertest.measure(per_test_tests, per_test_rounds, progress)
 
     stub_us = by_name["stub"].median
     floor_us = by_name["floor-unsigned"].median
@@ -536,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
                  "vs_stub": t8 / stub_us})
 
     targets = [
-        Target("stub / unsigned floor", stub_us / floor_us, 1.10, "x"),
+        Target("stub / unsigned floor", stub_us / floor_us, 1.25, "x"),
         Target("s3 with stub / without", by_name["s3-with-stub"].median
                / by_name["s3-no-stub"].median, 1.01, "x"),
         Target("memory beyond payload", memory["beyond_payload"], 2048, "B"),
@@ -544,6 +560,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if "moto" in by_name:
         targets.insert(1, Target("stub / moto", stub_us / by_name["moto"].median, 0.40, "x"))
+    if per_test is not None:
+        for name, ratio in per_test["vs_stubber"].items():
+            targets.append(Target(f"per-test {name} / Stubber", ratio, 1.0, "x"))
 
     print()
     print(f"pytest-lambda-stub benchmark: {rounds} rounds x {calls} calls, interleaved, median")
@@ -565,10 +584,13 @@ def main(argv: list[str] | None = None) -> int:
           f"{start['plugin_import_imports_boto3']}; in-session: {start['in_session_modules']}")
     for note in notes:
         print(f"note: {note}")
+    if per_test is not None:
+        print()
+        pertest.print_table(per_test)
     print()
-    print(f"{'target':<26} {'value':>10} {'limit':>8}  result")
+    print(f"{'target':<36} {'value':>10} {'limit':>8}  result")
     for target in targets:
-        print(f"{target.label:<26} {_fmt(target.value, 2):>10} {_fmt(target.limit, 2):>8}  "
+        print(f"{target.label:<36} {_fmt(target.value, 2):>10} {_fmt(target.limit, 2):>8}  "
               f"{'PASS' if target.met else 'MISS'}")
 
     results = {
@@ -580,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
         "versions": {"botocore": botocore.__version__, "boto3": boto3.__version__},
         "rounds": rounds, "calls": calls, "cases": rows,
         "threads": {"one_us": t1, "eight_us": t8, "throughput_ratio_8_over_1": t1 / t8},
-        "memory": memory, "startup": start, "notes": notes,
+        "memory": memory, "startup": start, "per_test": per_test, "notes": notes,
         "targets": [{"label": t.label, "value": t.value, "limit": t.limit, "unit": t.unit,
                      "met": t.met} for t in targets],
     }

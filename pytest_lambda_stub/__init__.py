@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .functions import FakeFunction, LateResult
+    from .interception.hooks import StubStoppedError
     from .options import OptionError, StubOptions
     from .records import Invocation
     from .runtime.context import ClientContext, CognitoIdentity, LambdaContext
@@ -41,6 +42,7 @@ _WHERE = {
     "SimulatedDurationError": ".runtime.simulated",
     "StrictModeError": ".stub",
     "StubOptions": ".options",
+    "StubStoppedError": ".interception.hooks",
     "stub_lambda": ".stub",
 }
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
     "SimulatedDurationError",
     "StrictModeError",
     "StubOptions",
+    "StubStoppedError",
     "stub_lambda",
 ]
 

@@ -347,7 +347,7 @@ class LambdaStub:
             hooks.deactivate(self._service)
             logs.uninstall()
             environment.uninstall()
-            if not hooks.is_installed():
+            if hooks.current() is None:
                 POOL.shutdown()
             self.stopped_with = self.problems(left)
             if left and not self._service.options.strict:

@@ -151,7 +151,9 @@ def test_every_modeled_error_on_demand(make_caller: MakeCaller, code: str) -> No
     assert stub["f"].call_count == 0
     records = stub["f"].invocations
     assert {(r.error_code, r.operation, r.ran) for r in records} == {(code, "InvokeAsync", False)}
-    assert elapsed < 1  # retried (5xx) without sleeping
+    if status >= 500:  # retried by botocore: the delays it asked for recorded, not slept
+        assert stub.retry_delays
+    assert elapsed < 10  # generous: a loaded machine made "< 1" fail once in a randomized run
 
 
 def test_fail_once_then_the_retry_delivers(make_caller: MakeCaller) -> None:

@@ -1,12 +1,15 @@
 """aiobotocore (and aioboto3) clients: the same interception as for botocore, made async.
 
-Imported by ``hooks`` only when a stub starts, and only if aiobotocore is importable (otherwise
-this module raises ``ImportError`` and ``hooks`` skips it, at no cost).
+Imported by ``hooks`` only once aiobotocore is loaded (found in ``sys.modules`` at a stub's start,
+or from an aiobotocore client's class).
 
 - ``AioBaseClient._make_api_call`` is aiobotocore's own coroutine (it does not call
-  botocore's): it is wrapped too, and the first call a Lambda client makes installs the same
-  decide / choose-signer handlers as for sync clients (every Lambda operation), plus an async
-  ``before-send`` answer (``dispatch.answer``, run in a worker thread).
+  botocore's): it is wrapped too (in every copy of aiobotocore seen: nothing here imports
+  aiobotocore, its classes are found from the clients and ``sys.modules``), and the first call a
+  Lambda client makes installs the same decide / choose-signer handlers as for sync clients
+  (every Lambda operation), plus an async ``before-send`` answer (``dispatch.answer``, run in a
+  worker thread). Clients created while a stub is active are hooked at creation
+  (``BaseClient.__init__``), so aiobotocore imported late or imported again is reached too.
 - The answer is an ``AioAWSResponse`` whose raw body has what aiobotocore reads from aiohttp
   (``await read()``, ``content.read(n)``, ``content.at_eof()``, ``content.iter_chunks()``), so
   aiobotocore's own parsers, modeled exceptions, retry handler and event-stream reader run.
@@ -23,60 +26,48 @@ import asyncio
 import contextvars
 import functools
 import importlib
+import sys
+import weakref
 from collections.abc import Callable
 from typing import Any
 
-import wrapt
-from aiobotocore.awsrequest import AioAWSResponse
-from aiobotocore.client import AioBaseClient
-from aiobotocore.endpoint import AioEndpoint
-from aiobotocore.retries import bucket as _aio_bucket
 from botocore.hooks import first_non_none_response
 
 from ..service import errors
 from ..service.wire import Answer
 from . import hooks, retries, transport
-
-_CLIENT_ATTR = hooks._CLIENT_ATTR
-
-_original: Any = None
-_retry_originals: dict[tuple[Any, str], Any] = {}
+from .patches import Patch
 
 
-def install() -> None:
-    global _original
-    if _original is None:
-        _original = AioBaseClient.__dict__["_make_api_call"]
-        wrapt.wrap_function_wrapper(AioBaseClient, "_make_api_call", _make_api_call)
-    for owner, name, wrapper in _retry_targets():
-        if (owner, name) in _retry_originals or name not in owner.__dict__:
-            continue
-        _retry_originals[(owner, name)] = owner.__dict__[name]
-        wrapt.wrap_function_wrapper(owner, name, wrapper)
-
-
-def uninstall() -> None:
-    global _original
-    # Hooked aiobotocore clients are in hooks._hooked: hooks unregisters their handlers (same
-    # unique ids as sync clients) before calling this.
-    if _original is not None:
-        current_attr = AioBaseClient.__dict__.get("_make_api_call")
-        if isinstance(current_attr, wrapt.FunctionWrapper) \
-                and current_attr.__wrapped__ is _original:
-            AioBaseClient._make_api_call = _original
-            _original = None
-    for (owner, name), original in list(_retry_originals.items()):
-        current_attr = owner.__dict__.get(name)
-        if isinstance(current_attr, wrapt.FunctionWrapper) and current_attr.__wrapped__ is original:
-            setattr(owner, name, original)
-        del _retry_originals[(owner, name)]
+def patches(base_class: type) -> list[Patch]:
+    """The patches for one copy of aiobotocore (its ``AioBaseClient`` and, for adaptive mode,
+    its ``AsyncTokenBucket``), looked up in that copy's own modules: never imported here."""
+    found = [Patch(base_class, "_make_api_call", _make_api_call),
+             Patch(base_class, "_emit_api_params", hooks.first_sight)]
+    package = base_class.__module__.rpartition(".")[0]
+    bucket = getattr(sys.modules.get(f"{package}.retries.bucket"), "AsyncTokenBucket", None)
+    if isinstance(bucket, type) and "acquire" in bucket.__dict__:
+        found.append(Patch(bucket, "acquire", _acquire_wrapper))
+    return found
 
 
 def _make_api_call(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-    # Runs when the coroutine is created, before it is awaited: hooking is synchronous.
-    if instance.__dict__.get(_CLIENT_ATTR) is not hooks._generation and hooks._active:
-        hooks.ensure_hooked(instance, _answerer)
-    return wrapped(*args, **kwargs)
+    # Runs when the coroutine is created, before it is awaited: hooking is synchronous; the call
+    # is tracked (hooks.Call) in the coroutine's own context.
+    state = instance.__dict__
+    if hooks._active and state.get(hooks._CLIENT_ATTR) is not hooks._generation:
+        hooks.ensure_hooked(instance)
+    if hooks._HOOKED_ATTR not in state:
+        return wrapped(*args, **kwargs)
+
+    async def tracked() -> Any:
+        call, token = hooks.enter_call(instance)
+        try:
+            return await wrapped(*args, **kwargs)
+        finally:
+            hooks.exit_call(call, token)
+
+    return tracked()
 
 
 async def _off_the_loop(call: Callable[[], tuple[str, Answer] | None]) -> tuple[str, Answer] | None:
@@ -85,91 +76,99 @@ async def _off_the_loop(call: Callable[[], tuple[str, Answer] | None]) -> tuple[
         asyncio.get_running_loop()
     except RuntimeError:  # not asyncio (trio, through aiobotocore's httpx/anyio backend)
         to_thread = importlib.import_module("anyio.to_thread")
-        taken: tuple[str, Answer] | None = await to_thread.run_sync(call)
-        return taken
+        answered: tuple[str, Answer] | None = await to_thread.run_sync(call)
+        return answered
     return await asyncio.to_thread(call)
 
 
-def _answerer(region: str, read_timeout: float) -> Callable[..., Any]:
+def answerer(client: Any, region: str, read_timeout: float) -> Callable[..., Any]:
+    # The response class of the aiobotocore copy that created this client.
+    package = _aio_package(client)
+    response_class = importlib.import_module(f"{package}.awsrequest").AioAWSResponse
+    owner = weakref.ref(client)
+
     async def before_send(request: Any, event_name: str = "", **_: Any) -> Any:
-        if hooks.current() is None:
+        operation = hooks.operation_of(event_name)
+        claimed = hooks.claim(owner(), request, operation)  # on the loop: the call's context
+        if claimed is None:
             return None
         url = request.url
         try:
-            taken = await _off_the_loop(functools.partial(
-                hooks.answer_request, request, hooks.operation_of(event_name), region,
-                read_timeout))
+            answered = await _off_the_loop(functools.partial(
+                hooks.answer_request, *claimed, request, operation, region, read_timeout))
         except errors.TransportFault as fault:
             raise transport.fault(fault.name, url) from None
-        if taken is None:
+        if answered is None:
             return None
-        url, answer = taken
+        url, answer = answered
         headers, parts = transport.to_aio_parts(answer)
-        return AioAWSResponse(url, answer.status, headers, transport.AioRawBody(url, parts))
+        return response_class(url, answer.status, headers, transport.AioRawBody(url, parts))
 
     return before_send
+
+
+def _aio_package(client: Any) -> str:
+    base = hooks._aio_base(type(client))
+    return base.__module__.rpartition(".")[0] if base is not None else "aiobotocore"
 
 
 # -- retries ---------------------------------------------------------------------------------
 # aiobotocore binds its retry handlers (and adaptive mode's rate limiter) to a client's emitter
 # when the client is created, so wrapping those classes would miss clients created before the
 # stub started. As for botocore (``retries``), the sleep is taken over where aiobotocore makes it,
-# in ``AioEndpoint._needs_retry``, and the rate limiter's wait in ``AsyncTokenBucket.acquire``
-# (both looked up at call time); a context variable marks the task while a request the stub
-# answers is being sent.
+# in ``_needs_retry`` of the endpoint of each hooked client (an instance attribute, removed when
+# the client is unhooked), and the rate limiter's wait in ``AsyncTokenBucket.acquire``; a context
+# variable marks the task while a request the stub answers is being sent.
 
 _instant: contextvars.ContextVar[bool] = contextvars.ContextVar("lambda_stub_instant",
                                                                default=False)
 
 
+def patch_endpoint(endpoint: Any) -> None:
+    """Take over ``endpoint._needs_retry`` and ``_send_request`` (instance attributes shadowing
+    the methods of whatever copy of aiobotocore made the endpoint)."""
+    if "_needs_retry" in vars(endpoint):
+        return
+    original_needs_retry = endpoint._needs_retry
+    original_send_request = endpoint._send_request
 
-def _bind_needs_retry(attempts: int, operation_model: Any, request_dict: Any,
-                      response: Any = None, caught_exception: Any = None) -> dict[str, Any]:
-    return {"attempts": attempts, "operation_model": operation_model,
-            "request_dict": request_dict, "response": response,
-            "caught_exception": caught_exception}
+    def needs_retry(attempts: int, operation_model: Any, request_dict: Any,
+                    response: Any = None, caught_exception: Any = None) -> Any:
+        service = retries.instant_service(request_dict)
+        if service is None:
+            return original_needs_retry(attempts, operation_model, request_dict, response,
+                                        caught_exception)
 
+        async def instant() -> bool:
+            # aiobotocore's AioEndpoint._needs_retry, recording the delay instead of sleeping.
+            service_id = operation_model.service_model.service_id.hyphenize()
+            responses = await endpoint._event_emitter.emit(
+                f"needs-retry.{service_id}.{operation_model.name}",
+                response=response, endpoint=endpoint, operation=operation_model,
+                attempts=attempts, caught_exception=caught_exception, request_dict=request_dict,
+            )
+            delay = first_non_none_response(responses)
+            if delay is None or delay is False:
+                return False
+            retries.record_delay(service, delay)
+            return True
 
-def _needs_retry_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any,
-                         kwargs: Any) -> Any:
-    """``AioEndpoint._needs_retry`` without its ``asyncio.sleep`` for requests a stub answers:
-    the delay the retry handler asks for is recorded in ``stub.retry_delays``."""
-    bound = _bind_needs_retry(*args, **kwargs)
-    service = retries.instant_service(bound["request_dict"])
-    if service is None:
-        return wrapped(*args, **kwargs)
+        return instant()
 
-    async def needs_retry() -> bool:
-        operation_model = bound["operation_model"]
-        service_id = operation_model.service_model.service_id.hyphenize()
-        responses = await instance._event_emitter.emit(
-            f"needs-retry.{service_id}.{operation_model.name}",
-            response=bound["response"], endpoint=instance, operation=operation_model,
-            attempts=bound["attempts"], caught_exception=bound["caught_exception"],
-            request_dict=bound["request_dict"],
-        )
-        delay = first_non_none_response(responses)
-        if delay is None or delay is False:
-            return False
-        retries.record_delay(service, delay)
-        return True
+    def send_request(request_dict: Any, operation_model: Any) -> Any:
+        instant = retries.instant_service(request_dict) is not None
 
-    return needs_retry()
+        async def sending() -> Any:
+            token = _instant.set(instant)
+            try:
+                return await original_send_request(request_dict, operation_model)
+            finally:
+                _instant.reset(token)
 
+        return sending()
 
-def _send_request_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any,
-                          kwargs: Any) -> Any:
-    request_dict = args[0] if args else kwargs.get("request_dict")
-    instant = retries.instant_service(request_dict) is not None
-
-    async def send_request() -> Any:
-        token = _instant.set(instant)
-        try:
-            return await wrapped(*args, **kwargs)
-        finally:
-            _instant.reset(token)
-
-    return send_request()
+    endpoint._needs_retry = needs_retry
+    endpoint._send_request = send_request
 
 
 def _acquire_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
@@ -179,14 +178,3 @@ def _acquire_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwar
 
         return acquired()
     return wrapped(*args, **kwargs)
-
-
-def _retry_targets() -> list[tuple[Any, str, Callable[..., Any]]]:
-    targets: list[tuple[Any, str, Callable[..., Any]]] = [
-        (AioEndpoint, "_needs_retry", _needs_retry_wrapper),
-        (AioEndpoint, "_send_request", _send_request_wrapper),
-    ]
-    bucket = getattr(_aio_bucket, "AsyncTokenBucket", None)
-    if bucket is not None and "acquire" in bucket.__dict__:
-        targets.append((bucket, "acquire", _acquire_wrapper))
-    return targets

@@ -17,26 +17,32 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import wrapt
 from botocore.hooks import first_non_none_response
 from botocore.retries import bucket
 
+from .patches import Patch
+
 _local = threading.local()
-CONTEXT_KEY = "lambda_stub"  # in a request's context when a stub answers it (hooks._decide)
+CONTEXT_KEY = "lambda_stub"  # a request's context holds the service that took it (hooks)
 _ATTR = "_needs_retry"
-_originals: dict[tuple[Any, str], Any] = {}
-_hooks: Any = None  # the hooks module, bound at install (it imports this one)
+_AIO_ATTRS = ("_needs_retry", "_send_request")
 
 
 def instant_service(request_dict: Any) -> Any:
-    """The active service when retries of this request are to be instant, else None."""
+    """The service that took this request when its retries are to be instant, else None."""
     context = request_dict.get("context") if isinstance(request_dict, dict) else None
-    if not (context and context.get(CONTEXT_KEY)):
-        return None
-    service = _hooks.current() if _hooks is not None else None
+    service = context.get(CONTEXT_KEY) if context else None
     if service is None or not service.options.instant_retries:
         return None
-    return service
+    return service if service in _active else None
+
+
+_active: list[Any] = []  # hooks' list of active services (bound by bind_active)
+
+
+def bind_active(active: list[Any]) -> None:
+    global _active
+    _active = active
 
 
 def record_delay(service: Any, delay: float) -> None:
@@ -81,7 +87,8 @@ def patch_endpoint(endpoint: Any) -> None:
 
 
 def unpatch_endpoint(endpoint: Any) -> None:
-    vars(endpoint).pop(_ATTR, None)
+    for name in _AIO_ATTRS:
+        vars(endpoint).pop(name, None)
 
 
 def _acquire_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
@@ -90,21 +97,10 @@ def _acquire_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwar
     return wrapped(*args, **kwargs)
 
 
-def install() -> None:
-    global _hooks
-    from . import hooks
-
-    _hooks = hooks
-    key = (bucket.TokenBucket, "acquire")
-    if key not in _originals:
-        _originals[key] = bucket.TokenBucket.__dict__["acquire"]
-        wrapt.wrap_function_wrapper(bucket.TokenBucket, "acquire", _acquire_wrapper)
+def patches() -> list[Patch]:
+    """Adaptive mode's token bucket: ``acquire`` does not block right after an answer."""
+    return [Patch(bucket.TokenBucket, "acquire", _acquire_wrapper)]
 
 
-def uninstall() -> None:
-    for (owner, name), original in list(_originals.items()):
-        current_attr = owner.__dict__.get(name)
-        if isinstance(current_attr, wrapt.FunctionWrapper) and current_attr.__wrapped__ is original:
-            setattr(owner, name, original)
-        del _originals[(owner, name)]
+def reset() -> None:
     _local.instant = False
