@@ -19,6 +19,7 @@ from typing import Any
 from . import alarm, environment
 from . import handlers as _handlers
 from . import logs as _logs
+from .chunks import ChunkStream
 from .context import LambdaContext
 from .raw import RawPayload
 from .workers import POOL, Job
@@ -48,6 +49,7 @@ class RunSpec:
     view: environment.View | None = None  # the invocation's environment (and chain)
     simulated_duration: Callable[[Any], float] | float | None = None
     streaming: bool = False
+    on_chunk: Callable[[bytes], None] | None = None  # each streamed chunk, as it is yielded
 
 
 @dataclasses.dataclass(slots=True)
@@ -110,25 +112,27 @@ class _Raw:
     interrupted: bool = False
 
 
-def _call_handler(spec: RunSpec, streamed: list[bytes]) -> tuple[Any, bool]:
+def _call_handler(spec: RunSpec, streamed: ChunkStream | None) -> tuple[Any, bool]:
     """Call the handler; a generator's items go to ``streamed`` as they come (when streaming),
     so the chunks sent before a failure are kept. Returns (result, whether it streamed)."""
     handler = spec.handler.resolve()
     result = handler(spec.event, spec.context)
-    if spec.streaming and inspect.isgenerator(result):
+    if streamed is not None and inspect.isgenerator(result):
         for item in result:
-            streamed.append(_chunk(item))
+            streamed.add(_chunk(item))
         return None, True
     return result, False
 
 
 def _run_here(spec: RunSpec, timed: bool = False,
-              buffer: _logs.LogBuffer | None = None) -> _Raw:
+              buffer: _logs.LogBuffer | None = None,
+              stream: ChunkStream | None = None) -> _Raw:
     """Run on the current thread with the log captured and the invocation's environment in
     ``os.environ`` (``timed``: SIGALRM at the deadline). ``buffer`` lets a caller on another
     thread read what was printed if it stops waiting. Whatever the handler raises ends here:
     an ``Exception`` is a function error, anything else (``KeyboardInterrupt``,
-    ``GeneratorExit``, ``SystemExit``...) ends Lambda's runtime process: ``Runtime.ExitError``."""
+    ``GeneratorExit``, ``SystemExit``...) ends Lambda's runtime process: ``Runtime.ExitError``.
+    ``stream`` (streaming calls only) takes a generator handler's chunks."""
     request_id = spec.context.aws_request_id
     if buffer is None:
         buffer = _logs.LogBuffer(request_id)
@@ -137,7 +141,6 @@ def _run_here(spec: RunSpec, timed: bool = False,
     view = spec.view
     previous_view = environment.set_view(view) if view is not None else None
     error_payload: dict[str, Any] | None = None
-    streamed: list[bytes] = []
     streaming = False
     body = b""
     raw_error: str | None = None  # a RawPayload's function error
@@ -148,13 +151,14 @@ def _run_here(spec: RunSpec, timed: bool = False,
             if timed:
                 try:
                     alarm.arm(spec.timeout)
-                    result, streaming = _call_handler(spec, streamed)
+                    result, streaming = _call_handler(spec, stream)
                 finally:
                     alarm.disarm()
             else:
-                result, streaming = _call_handler(spec, streamed)
+                result, streaming = _call_handler(spec, stream)
             if streaming:
-                body = b"".join(streamed)
+                assert stream is not None
+                body = b"".join(stream.chunks)
             else:
                 if inspect.iscoroutine(result):
                     result.close()  # never awaited, as on Lambda
@@ -183,7 +187,7 @@ def _run_here(spec: RunSpec, timed: bool = False,
             view.active = False
             environment.set_view(previous_view)
         _logs.set_buffer(previous)
-    chunks = streamed if streaming or streamed else None
+    chunks = stream.close() if stream is not None and (streaming or stream.chunks) else None
     if interrupted:
         return _Raw(b"", None, None, buffer.text(), elapsed, None, interrupted=True)
     if error_payload is None and len(body) > RESPONSE_LIMIT:
@@ -213,14 +217,15 @@ def execute(spec: RunSpec, *, init_duration: float | None = None,
         simulated = float(sim(spec.event) if callable(sim) else sim)
     raw: _Raw | None
     printed = ""  # what an interrupted handler printed before its deadline
+    stream = ChunkStream(spec.on_chunk) if spec.streaming else None
     if alarm.usable():
         # Main thread: run here, SIGALRM interrupts an overrun (no thread hand-off).
-        raw = _run_here(spec, timed=simulated is None)
+        raw = _run_here(spec, timed=simulated is None, stream=stream)
         if raw.interrupted:
             printed, raw = raw.log, None
     else:
         buffer = _logs.LogBuffer(request_id)
-        job = POOL.submit(lambda: _run_here(spec, buffer=buffer))
+        job = POOL.submit(lambda: _run_here(spec, buffer=buffer, stream=stream))
         if on_late is not None:
             job.on_late = lambda late: on_late(_late_value(late))
         # With a simulated duration the handler's real duration does not count: wait for it.
@@ -238,8 +243,11 @@ def execute(spec: RunSpec, *, init_duration: float | None = None,
         log = head + printed + _logs.timeout_line(request_id, spec.timeout) + _logs.end_lines(
             request_id, spec.timeout, spec.memory_size, init_duration, status="timeout")
         payload = _handlers.timeout_payload(request_id, spec.timeout)
+        # The chunks streamed before the deadline were sent; an abandoned handler sends no more.
+        streamed = stream.close() if stream is not None else None
         return RunOutcome(json.dumps(payload).encode(), "Unhandled", "Sandbox.Timedout", log,
-                          spec.timeout, timed_out=True, simulated=simulated is not None)
+                          spec.timeout, timed_out=True, chunks=streamed or None,
+                          simulated=simulated is not None)
     duration = simulated if simulated is not None else raw.elapsed
     log = head + raw.log + _logs.end_lines(request_id, duration, spec.memory_size, init_duration)
     error_type = raw.error_payload.get("errorType") if raw.error_payload else None
