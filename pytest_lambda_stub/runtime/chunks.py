@@ -13,7 +13,7 @@ from collections.abc import Callable
 class ChunkStream:
     """The chunks of one run: appended by the handler's thread, closed by the caller's."""
 
-    __slots__ = ("chunks", "_on_chunk", "_lock", "_closed")
+    __slots__ = ("_closed", "_lock", "_on_chunk", "chunks")
 
     def __init__(self, on_chunk: Callable[[bytes], None] | None = None) -> None:
         self.chunks: list[bytes] = []
