@@ -323,3 +323,69 @@ def test_boto3_in_a_child_process_reads_chunks_as_they_come(
     record = record_of(lambda_stub, "slow")
     assert (record.chunks, record.function_error, record.source) == (
         (b"first", b"second"), None, "loopback")
+
+
+# -- hostile -------------------------------------------------------------------------------------
+
+@serving
+def test_concurrent_streams_are_each_read_while_their_handlers_run(
+        lambda_stub: LambdaStub, release: threading.Event) -> None:
+    def slow(event: Any, context: Any) -> Iterator[bytes]:
+        yield json.dumps(event).encode()
+        release.wait(WAIT)
+        yield b"end"
+
+    lambda_stub.add_function("slow", slow, timeout=WAIT * 2)
+    streams = [open_stream(lambda_stub.endpoint_url, "slow", json.dumps({"n": n}).encode())
+               for n in range(4)]
+    try:
+        # Every stream has its first chunk while all four handlers are still running.
+        for n, (_, response) in enumerate(streams):
+            assert event(next_message(response)) == ("PayloadChunk", b'{"n": %d}' % n)
+        assert not lambda_stub["slow"].invocations
+        release.set()
+        for _, response in streams:
+            assert [event(m)[0] for m in messages(response.read())] == [
+                "PayloadChunk", "InvokeComplete"]
+    finally:
+        for connection, _ in streams:
+            connection.close()
+    record_of(lambda_stub, "slow", 4)
+    assert sorted(r.chunks for r in lambda_stub["slow"].invocations) == [
+        (b'{"n": %d}' % n, b"end") for n in range(4)]
+
+
+def test_stop_cuts_off_a_stream_past_the_grace(monkeypatch: pytest.MonkeyPatch,
+                                               release: threading.Event) -> None:
+    from pytest_lambda_stub.server import lifecycle
+
+    monkeypatch.setattr(lifecycle, "DRAIN_TIMEOUT", 0.2)
+    finished = threading.Event()
+
+    def slow(event: Any, context: Any) -> Iterator[bytes]:
+        try:
+            yield b"first"
+            release.wait(WAIT)
+            yield b"after the stop"
+        finally:
+            finished.set()
+
+    stub = LambdaStub(export_endpoint=False, strict=False)
+    stub.add_function("slow", slow, timeout=WAIT * 2)
+    stub.start()
+    url = stub.serve()
+    connection, response = open_stream(url, "slow")
+    try:
+        assert event(next_message(response)) == ("PayloadChunk", b"first")
+        server = stub._server
+        stub.stop()  # the stream is cut off: the client sees the connection closed
+        assert server is not None and server.cut_off == 1
+        with pytest.raises((http.client.IncompleteRead, ConnectionError)):
+            response.read()
+    finally:
+        connection.close()
+    release.set()  # the handler runs on, writes to a closed connection: nothing raises
+    assert finished.wait(WAIT)
+    record = record_of(stub, "slow")
+    assert record.chunks == (b"first", b"after the stop")
+    assert server.failures == []
