@@ -23,7 +23,7 @@ from botocore.eventstream import EventStreamBuffer, EventStreamMessage
 
 from pytest_lambda_stub import LambdaStub
 from tests.helpers import client
-from tests.loopback import SIGNED, comparable, connect, request, run_python
+from tests.loopback import SIGNED, comparable, connect, invoke_path, request, run_python
 
 serving = pytest.mark.lambda_stub(serve=True)
 WAIT = 60.0  # generous: how long a handler waits for the test before giving up
@@ -91,6 +91,7 @@ def test_a_client_reads_each_chunk_while_the_handler_runs(
         yield b"second"
 
     lambda_stub.add_function("slow", slow, timeout=WAIT * 2)
+    lambda_stub.add_function("echo", lambda event, context: event)
     connection, response = open_stream(lambda_stub.endpoint_url, "slow")
     try:
         # The status and headers came before any chunk, while the handler runs.
@@ -105,6 +106,10 @@ def test_a_client_reads_each_chunk_while_the_handler_runs(
         assert event(next_message(response)) == ("PayloadChunk", b"second")
         assert event(next_message(response)) == ("InvokeComplete", b"{}")
         assert response.read() == b""  # the end of the chunked body
+        # The connection is kept alive for the next request.
+        connection.request("POST", invoke_path("echo"), body=b'{"next": 1}',
+                           headers={"Authorization": SIGNED})
+        assert connection.getresponse().read() == b'{"next": 1}'
     finally:
         connection.close()
     assert released == [True]  # the handler went on only once the first chunk had arrived

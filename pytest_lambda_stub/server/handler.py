@@ -255,7 +255,7 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         region = region_of(headers.get("authorization"))
         url = self.server.endpoint_url + self.path
-        writer = StreamWriter(self)
+        writer = StreamWriter(self) if operation == "InvokeWithResponseStream" else None
         try:
             with request_source.via(request_source.LOOPBACK):
                 answer = dispatch.answer(self.server.service, operation, self.command, url,
@@ -266,7 +266,8 @@ class LoopbackHandler(BaseHTTPRequestHandler):
             _hang_up(self.connection)
             return
         except Exception as exc:
-            if writer.begun:  # a stream under way cannot turn into an error answer: cut it
+            if writer is not None and writer.begun:
+                # A stream under way cannot turn into an error answer: cut it off.
                 self.server.fail(f"loopback endpoint: answering {operation} raised "
                                  f"{type(exc).__name__}: {exc}")
                 self.close_connection = True
@@ -287,9 +288,10 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         if answer is None:
             self._refuse(_unanswered(self.server.service, operation, labels))
             return
-        if answer.chunks is not None:
-            writer.finish(answer)
-            if writer.gone:
+        if answer.chunks is not None:  # an event stream: what was not sent as it came
+            stream = writer if writer is not None else StreamWriter(self)
+            stream.finish(answer)
+            if stream.gone:
                 self.close_connection = True  # the client went away: nothing more to do
             return
         self._send(answer)
