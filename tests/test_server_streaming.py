@@ -394,3 +394,39 @@ def test_stop_cuts_off_a_stream_past_the_grace(monkeypatch: pytest.MonkeyPatch,
     record = record_of(stub, "slow")
     assert record.chunks == (b"first", b"after the stop")
     assert server.failures == []
+
+
+def test_a_stream_sink_gets_headers_then_each_chunk_off_the_main_thread(
+        release: threading.Event) -> None:
+    """The service's side of it, through the raw entry point: ``begin`` before the handler
+    runs, ``chunk`` as each item is yielded (from a worker thread even when called on the main
+    thread, so SIGALRM never interrupts a chunk being sent), the whole answer at the end."""
+    from pytest_lambda_stub import stub_lambda
+    from pytest_lambda_stub.interception import dispatch
+
+    seen: list[Any] = []
+
+    class Sink:
+        def begin(self, headers: Any) -> None:
+            seen.append(("begin", dict(headers)))
+
+        def chunk(self, data: bytes) -> None:
+            seen.append(("chunk", data, threading.current_thread() is threading.main_thread()))
+
+    def gen(event: Any, context: Any) -> Iterator[bytes]:
+        seen.append(("ran",))
+        yield b"a"
+        yield b"b"
+        release.wait(WAIT)  # past the timeout
+        yield b"late"
+
+    with stub_lambda(strict=False) as stub:
+        stub.add_function("gen", gen, timeout=1)
+        answer = dispatch.answer(stub._service, "InvokeWithResponseStream", "POST",
+                                 stream_path("gen"), {}, b"{}", "us-east-1", None,
+                                 stream=Sink())
+        release.set()
+    assert answer is not None and answer.chunks == [b"a", b"b"]
+    assert answer.complete is not None and answer.complete["ErrorCode"] == "Unhandled"
+    assert seen[0] == ("begin", answer.headers)
+    assert seen[1:] == [("ran",), ("chunk", b"a", False), ("chunk", b"b", False)]

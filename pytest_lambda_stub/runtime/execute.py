@@ -218,8 +218,9 @@ def execute(spec: RunSpec, *, init_duration: float | None = None,
     raw: _Raw | None
     printed = ""  # what an interrupted handler printed before its deadline
     stream = ChunkStream(spec.on_chunk) if spec.streaming else None
-    if alarm.usable():
-        # Main thread: run here, SIGALRM interrupts an overrun (no thread hand-off).
+    # Main thread: run here, SIGALRM interrupts an overrun (no thread hand-off); but chunks sent
+    # as they come are sent from a worker, so that the alarm never cuts one in half.
+    if alarm.usable() and spec.on_chunk is None:
         raw = _run_here(spec, timed=simulated is None, stream=stream)
         if raw.interrupted:
             printed, raw = raw.log, None
