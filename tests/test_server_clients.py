@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -281,6 +282,55 @@ def test_javascript_sdk_v3_invoke_and_stream(lambda_stub: LambdaStub, node_sdk: 
         ("echo", "Invoke"), ("echo", "InvokeWithResponseStream"), ("boom", "Invoke")]
     assert runs[0].region == "eu-west-1"
     assert runs[2].function_error == "Unhandled"
+
+
+NODE_STREAM_SCRIPT = r"""
+const { createRequire } = require("node:module");
+const sdk = createRequire(process.env.SDK_DIR + "/package.json")("@aws-sdk/client-lambda");
+(async () => {
+  const client = new sdk.LambdaClient({});
+  const s = await client.send(new sdk.InvokeWithResponseStreamCommand({FunctionName: "slow"}));
+  const out = [];
+  for await (const e of s.EventStream) {
+    if (e.PayloadChunk) {
+      out.push(new TextDecoder().decode(e.PayloadChunk.Payload));
+      // While "slow" still waits for it: tell the test the first chunk is here.
+      if (out.length === 1) await client.send(new sdk.InvokeCommand({FunctionName: "said"}));
+    }
+    if (e.InvokeComplete) out.push(e.InvokeComplete);
+  }
+  console.log(JSON.stringify(out));
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+
+def test_javascript_sdk_v3_reads_chunks_while_the_handler_runs(
+        lambda_stub: LambdaStub, node_sdk: Path, tmp_path: Path) -> None:
+    release = threading.Event()
+
+    def slow(event: Any, context: Any) -> Iterator[bytes]:
+        yield b"first"
+        if not release.wait(60):
+            raise RuntimeError("node never said it had the first chunk")
+        yield b"second"
+
+    def said(event: Any, context: Any) -> str:
+        release.set()
+        return "ok"
+
+    lambda_stub.add_function("slow", slow, timeout=120)
+    lambda_stub.add_function("said", said)
+    script = tmp_path / "stream.cjs"
+    script.write_text(NODE_STREAM_SCRIPT)
+    try:
+        done = subprocess.run(["node", str(script)], env=child_env(SDK_DIR=str(node_sdk)),
+                              capture_output=True, text=True, timeout=180)
+    finally:
+        release.set()
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == ["first", "second", {}]
+    [record] = lambda_stub["slow"].invocations
+    assert (record.chunks, record.function_error) == ((b"first", b"second"), None)
 
 
 # -- load ----------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 from ..service import api, errors
 from ..service.invoke import handle
 from ..service.state import LambdaService, new_request_id
-from ..service.wire import Answer, Request
+from ..service.wire import Answer, Request, ResponseStream
 
 INVOKE_FAMILY = frozenset({"Invoke", "InvokeWithResponseStream", "InvokeAsync"})
 IN_PROCESS = "in-process"
@@ -319,7 +319,8 @@ def serialise(operation: str, data: Mapping[str, Any], request_id: str) -> Answe
 
 def _invoke_request(operation: str, labels: Mapping[str, str], query: str,
                     headers: Mapping[str, str], body: bytes, region: str,
-                    read_timeout: float | None) -> Request:
+                    read_timeout: float | None,
+                    stream: ResponseStream | None = None) -> Request:
     wanted: dict[str, str] = {}
     attempt, invocation_id = 1, None
     for key, value in headers.items():
@@ -339,12 +340,13 @@ def _invoke_request(operation: str, labels: Mapping[str, str], query: str,
     if found:
         qualifier = found[0]
     return Request(operation, labels.get("FunctionName", ""), qualifier, wanted, body, region,
-                   attempt, invocation_id, read_timeout)
+                   attempt, invocation_id, read_timeout, stream)
 
 
 def answer(service: LambdaService, operation: str, method: str, url: str,
            headers: Mapping[str, str], body: bytes, region: str,
-           read_timeout: float | None, *, source: str = IN_PROCESS) -> Answer | None:
+           read_timeout: float | None, *, source: str = IN_PROCESS,
+           stream: ResponseStream | None = None) -> Answer | None:
     """Answer one Lambda API request from the service.
 
     ``url`` is the request's URL (or only its path and query); ``headers`` its headers (any
@@ -356,6 +358,9 @@ def answer(service: LambdaService, operation: str, method: str, url: str,
     ``errors.NotEmulatedError`` for an operation the stub does not emulate (its ``wire()``
     gives an HTTP answer for a server). A streaming answer (``InvokeWithResponseStream``) has
     ``chunks`` and ``complete`` instead of a body: ``transport.stream_frames`` frames it.
+    With ``stream``, an ``InvokeWithResponseStream`` that runs its function also tells it the
+    answer's headers and each chunk as they are produced (``ResponseStream``); the answer
+    returned is the whole of it all the same.
     """
     if operation not in operation_names():
         raise ValueError(f"{operation!r} is not an operation of Lambda's API")
@@ -365,7 +370,7 @@ def answer(service: LambdaService, operation: str, method: str, url: str,
         if lets_through(service, operation, labels.get("FunctionName"), source=source):
             return None
         return handle(service, _invoke_request(operation, labels, parts.query, headers, body,
-                                               region, read_timeout))
+                                               region, read_timeout, stream))
     request_id = new_request_id()
     try:
         params = parse_params(operation, labels, parts.query, _text_headers(headers), body)

@@ -20,6 +20,7 @@ from typing import Any
 from . import environment
 from . import handlers as _handlers
 from . import logs as _logs
+from .chunks import ChunkStream
 from .context import LambdaContext
 from .raw import RawPayload
 from .simulated import simulated_seconds
@@ -51,6 +52,7 @@ class RunSpec:
     view: environment.View | None = None  # the invocation's environment (and chain)
     simulated_duration: Callable[[Any], float] | float | None = None
     streaming: bool = False
+    on_chunk: Callable[[bytes], None] | None = None  # each streamed chunk, as it is yielded
 
 
 @dataclasses.dataclass(slots=True)
@@ -144,24 +146,26 @@ class _Raw:
     interrupted: bool = False
 
 
-def _call_handler(spec: RunSpec, streamed: list[bytes]) -> tuple[Any, bool]:
+def _call_handler(spec: RunSpec, streamed: ChunkStream | None) -> tuple[Any, bool]:
     """Call the handler; a generator's items go to ``streamed`` as they come (when streaming),
     so the chunks sent before a failure are kept. Returns (result, whether it streamed)."""
     handler = spec.handler.resolve()
     result = handler(spec.event, spec.context)
-    if spec.streaming and inspect.isgenerator(result):
+    if streamed is not None and inspect.isgenerator(result):
         for item in result:
-            streamed.append(_chunk(item))
+            streamed.add(_chunk(item))
         return None, True
     return result, False
 
 
-def _run_here(spec: RunSpec, buffer: _logs.LogBuffer | None = None) -> _Raw:
+def _run_here(spec: RunSpec, buffer: _logs.LogBuffer | None = None,
+              stream: ChunkStream | None = None) -> _Raw:
     """Run on the current thread with the log captured and the invocation's environment in
     ``os.environ``. ``buffer`` lets a caller on another thread read what was printed if it
     stops waiting. Whatever the handler raises ends here: an ``Exception`` is a function error,
     anything else (``KeyboardInterrupt``, ``GeneratorExit``, ``SystemExit``...) ends Lambda's
-    runtime process: ``Runtime.ExitError`` (``Interrupted``, the deadline, excepted)."""
+    runtime process: ``Runtime.ExitError`` (``Interrupted``, the deadline, excepted).
+    ``stream`` (streaming calls only) takes a generator handler's chunks."""
     request_id = spec.context.aws_request_id
     if buffer is None:
         buffer = _logs.LogBuffer(request_id)
@@ -170,7 +174,6 @@ def _run_here(spec: RunSpec, buffer: _logs.LogBuffer | None = None) -> _Raw:
     view = spec.view
     previous_view = environment.set_view(view) if view is not None else None
     error_payload: dict[str, Any] | None = None
-    streamed: list[bytes] = []
     streaming = False
     body = b""
     raw_error: str | None = None  # a RawPayload's function error
@@ -178,9 +181,10 @@ def _run_here(spec: RunSpec, buffer: _logs.LogBuffer | None = None) -> _Raw:
     interrupted = False
     try:
         try:
-            result, streaming = _call_handler(spec, streamed)
+            result, streaming = _call_handler(spec, stream)
             if streaming:
-                body = b"".join(streamed)
+                assert stream is not None
+                body = b"".join(stream.chunks)
             else:
                 if inspect.iscoroutine(result):
                     result.close()  # never awaited, as on Lambda
@@ -209,7 +213,7 @@ def _run_here(spec: RunSpec, buffer: _logs.LogBuffer | None = None) -> _Raw:
             view.active = False
             environment.set_view(previous_view)
         _logs.set_buffer(previous)
-    chunks = streamed if streaming or streamed else None
+    chunks = stream.close() if stream is not None and (streaming or stream.chunks) else None
     if interrupted:
         return _Raw(b"", None, None, buffer.text(), elapsed, None, interrupted=True)
     if error_payload is None and len(body) > RESPONSE_LIMIT:
@@ -255,10 +259,11 @@ def execute(spec: RunSpec, *, init_duration: float | None = None,
     cut = enclosing is not None and (deadline is None or enclosing < deadline)
     until = enclosing if cut else deadline
     buffer = _logs.LogBuffer(request_id)
-    job = POOL.submit(lambda: _run_on_worker(spec, buffer, deadline))
+    stream = ChunkStream(spec.on_chunk) if spec.streaming else None
+    job = POOL.submit(lambda: _run_on_worker(spec, buffer, deadline, stream))
     if on_late is not None or (cut and on_abandoned is not None):
         job.on_late = lambda late: _late(late, spec, simulated, init_duration, on_late,
-                                         on_abandoned if cut else None)
+                                         on_abandoned if cut else None, stream)
     raw: _Raw | None
     printed = ""  # what an overrunning handler printed before its deadline
     if not job.wait(None if until is None else until - now):
@@ -272,20 +277,21 @@ def execute(spec: RunSpec, *, init_duration: float | None = None,
         raw = job.result
         if raw is not None and raw.interrupted:
             printed, raw = raw.log, None
-    return _outcome(spec, raw, printed, simulated, init_duration)
+    return _outcome(spec, raw, printed, simulated, init_duration, stream)
 
 
-def _run_on_worker(spec: RunSpec, buffer: _logs.LogBuffer, deadline: float | None) -> _Raw:
+def _run_on_worker(spec: RunSpec, buffer: _logs.LogBuffer, deadline: float | None,
+                   stream: ChunkStream | None) -> _Raw:
     """Run on a worker, with this run's deadline known to invokes the handler makes."""
     _running.deadline = deadline
     try:
-        return _run_here(spec, buffer=buffer)
+        return _run_here(spec, buffer=buffer, stream=stream)
     finally:
         _running.deadline = None
 
 
 def _outcome(spec: RunSpec, raw: _Raw | None, printed: str, simulated: float | None,
-             init_duration: float | None) -> RunOutcome:
+             init_duration: float | None, stream: ChunkStream | None) -> RunOutcome:
     request_id = spec.context.aws_request_id
     head = _logs.start_line(request_id, spec.version)
     if raw is None or (simulated is not None and simulated > spec.timeout):
@@ -294,8 +300,11 @@ def _outcome(spec: RunSpec, raw: _Raw | None, printed: str, simulated: float | N
         log = head + printed + _logs.timeout_line(request_id, spec.timeout) + _logs.end_lines(
             request_id, spec.timeout, spec.memory_size, init_duration, status="timeout")
         payload = _handlers.timeout_payload(request_id, spec.timeout)
+        # The chunks streamed before the deadline were sent; an abandoned handler sends no more.
+        streamed = stream.close() if stream is not None else None
         return RunOutcome(json.dumps(payload).encode(), "Unhandled", "Sandbox.Timedout", log,
-                          spec.timeout, timed_out=True, simulated=simulated is not None)
+                          spec.timeout, timed_out=True, chunks=streamed or None,
+                          simulated=simulated is not None)
     duration = simulated if simulated is not None else raw.elapsed
     log = head + raw.log + _logs.end_lines(request_id, duration, spec.memory_size, init_duration)
     error_type = raw.error_payload.get("errorType") if raw.error_payload else None
@@ -305,13 +314,14 @@ def _outcome(spec: RunSpec, raw: _Raw | None, printed: str, simulated: float | N
 
 def _late(job: Job, spec: RunSpec, simulated: float | None, init_duration: float | None,
           on_late: Callable[[Any], None] | None,
-          on_abandoned: Callable[[RunOutcome], None] | None) -> None:
+          on_abandoned: Callable[[RunOutcome], None] | None,
+          stream: ChunkStream | None) -> None:
     """A run whose caller stopped waiting has finished (on its worker thread)."""
     raw = job.result
     stopped = isinstance(raw, _Raw) and raw.interrupted  # stopped at its deadline: no result
     if on_abandoned is not None and isinstance(raw, _Raw):
         on_abandoned(_outcome(spec, None if stopped else raw, raw.log if stopped else "",
-                              simulated, init_duration))
+                              simulated, init_duration, stream))
     if on_late is not None and not stopped:
         on_late(_late_value(job))
 

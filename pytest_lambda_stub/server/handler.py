@@ -10,7 +10,11 @@ through ``interception.dispatch`` and writes its answer back byte for byte.
 - A scripted transport fault (``fail("ReadTimeoutError")``, ``"ConnectionClosedError"``,
   ``"EndpointConnectionError"``) drops the connection without an answer: the client sees a
   closed connection (botocore: ``ConnectionClosedError``, which it retries).
-- A client gone mid-answer costs nothing: the write error is swallowed, the connection closed.
+- ``InvokeWithResponseStream`` is answered as it is produced (``server.streaming``): headers
+  when the function is about to run, one HTTP chunk per event-stream message as the handler
+  yields, ``InvokeComplete`` at the end.
+- A client gone mid-answer costs nothing: the write error is swallowed, the connection closed
+  (a streaming handler runs on to its end, and is recorded as usual).
 - ``stop()`` closes the port, closes idle keep-alive connections, waits a while for requests
   being answered, then closes theirs (those clients see a closed connection).
 """
@@ -32,6 +36,7 @@ from ..service import source as request_source
 from ..service.payloads import SYNC_PAYLOAD_LIMIT
 from ..service.state import LambdaService, new_request_id
 from ..service.wire import Answer
+from .streaming import StreamWriter
 
 MAX_BODY = 16 * 1024 * 1024  # well over Lambda's 6 MB, so the service answers every oversize
 IDLE_TIMEOUT = 120.0  # seconds a connection may sit idle (or stall mid-request)
@@ -250,16 +255,24 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         region = region_of(headers.get("authorization"))
         url = self.server.endpoint_url + self.path
+        writer = StreamWriter(self) if operation == "InvokeWithResponseStream" else None
         try:
             with request_source.via(request_source.LOOPBACK):
                 answer = dispatch.answer(self.server.service, operation, self.command, url,
                                          headers, body, region, None,
-                                         source=request_source.LOOPBACK)
+                                         source=request_source.LOOPBACK, stream=writer)
         except errors.TransportFault:
             self.close_connection = True  # a scripted network fault: no answer at all
             _hang_up(self.connection)
             return
         except Exception as exc:
+            if writer is not None and writer.begun:
+                # A stream under way cannot turn into an error answer: cut it off.
+                self.server.fail(f"loopback endpoint: answering {operation} raised "
+                                 f"{type(exc).__name__}: {exc}")
+                self.close_connection = True
+                _hang_up(self.connection)
+                return
             wire = getattr(exc, "wire", None)
             if callable(wire):  # a refusal with its own HTTP answer (an operation not emulated)
                 status, headers, answer_body = wire()
@@ -275,6 +288,12 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         if answer is None:
             self._refuse(_unanswered(self.server.service, operation, labels))
             return
+        if answer.chunks is not None:  # an event stream: what was not sent as it came
+            stream = writer if writer is not None else StreamWriter(self)
+            stream.finish(answer)
+            if stream.gone:
+                self.close_connection = True  # the client went away: nothing more to do
+            return
         self._send(answer)
 
     # -- writing ------------------------------------------------------------------------------
@@ -284,22 +303,10 @@ class LoopbackHandler(BaseHTTPRequestHandler):
             self.send_response(answer.status)
             for name, value in answer.headers.items():
                 self.send_header(name, value)
-            if answer.chunks is None:
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(answer.body)
-                self.wfile.flush()
-                return
-            from ..interception.transport import stream_frames
-
-            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Content-Length", str(len(answer.body)))
             self.end_headers()
-            self.wfile.flush()
-            for frame in stream_frames(answer):  # one HTTP chunk per event-stream message
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
-                self.wfile.flush()
-            self.wfile.write(b"0\r\n\r\n")
+            if self.command != "HEAD":
+                self.wfile.write(answer.body)
             self.wfile.flush()
         except _GONE:
             self.close_connection = True  # the client went away: nothing more to do

@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..functions import FakeFunction, LateResult
@@ -54,6 +54,7 @@ class Call:
     log_type: str | None = None  # the request's LogType
     trace_header: str | None = None  # the request's X-Amzn-Trace-Id (a caller on Lambda)
     source: str = dataclasses.field(default_factory=request_source.current)  # the request's path
+    on_chunk: Callable[[bytes], None] | None = None  # streamed chunks, as they are yielded
 
 
 def request_chain(service: LambdaService, trace_header: str | None) -> tuple[str, ...]:
@@ -192,7 +193,8 @@ def run(service: LambdaService, call: Call) -> tuple[RunOutcome, Invocation]:
             outcome = failed
         else:
             spec = RunSpec(ref, call.event, context, timeout, memory_size,
-                           call.version, view, function.simulated_duration, call.streaming)
+                           call.version, view, function.simulated_duration, call.streaming,
+                           call.on_chunk)
             outcome = execute(spec, init_duration=init_duration,
                               on_late=lambda value: function.late_results.append(
                                   LateResult(call.request_id, value)),

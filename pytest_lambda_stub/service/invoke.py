@@ -159,6 +159,10 @@ def _handle(service: LambdaService, request: Request, request_id: str,
     except errors.ServiceError as error:
         _refuse(service, request, request_id, invocation_type, error, name=function.name,
                 qualifier=qualifier, function=function)
+    if call.streaming and request.stream is not None:
+        # Answered as it comes: the status and headers now, each chunk as the handler yields it.
+        request.stream.begin(_stream_headers(request_id, version))
+        call.on_chunk = request.stream.chunk
     try:
         outcome, invocation = execution.run(service, call)
     finally:
@@ -186,13 +190,19 @@ def _handle(service: LambdaService, request: Request, request_id: str,
             complete["ErrorDetails"] = outcome.body.decode("utf-8")
         if "X-Amz-Log-Result" in headers:
             complete["LogResult"] = headers.pop("X-Amz-Log-Result")
-        headers.pop("X-Amz-Function-Error", None)
-        headers["Content-Type"] = "application/vnd.amazon.eventstream"
         chunks = outcome.chunks if outcome.chunks is not None else (
             [] if outcome.function_error else [outcome.body])
-        return Answer(200, headers, chunks=chunks, complete=complete)
+        return Answer(200, _stream_headers(request_id, version), chunks=chunks,
+                      complete=complete)
     headers["Content-Type"] = "application/json"
     return Answer(200, headers, outcome.body)
+
+
+def _stream_headers(request_id: str, version: str) -> dict[str, str]:
+    """An ``InvokeWithResponseStream`` answer's headers (a function error and the log tail are
+    in its ``InvokeComplete`` event): known before the function runs."""
+    return {"x-amzn-RequestId": request_id, "X-Amz-Executed-Version": version,
+            "Content-Type": "application/vnd.amazon.eventstream"}
 
 
 def _refuse(service: LambdaService, request: Request, request_id: str, invocation_type: str,

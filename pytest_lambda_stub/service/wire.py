@@ -4,6 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import Protocol
+
+
+class ResponseStream(Protocol):
+    """Where a caller wants an ``InvokeWithResponseStream`` answer as it is produced (the
+    loopback endpoint): ``begin`` once the function is about to run (status 200 with these
+    headers), then ``chunk`` for each chunk as the handler yields it, on the handler's thread.
+    Neither may raise (a caller gone swallows its own errors). The ``Answer`` returned at the
+    end is still the whole answer: the caller sends what it has not sent yet."""
+
+    def begin(self, headers: Mapping[str, str]) -> None: ...
+
+    def chunk(self, data: bytes) -> None: ...
 
 
 @dataclasses.dataclass(slots=True)
@@ -19,6 +32,7 @@ class Request:
     attempt: int = 1
     invocation_id: str | None = None
     read_timeout: float | None = None
+    stream: ResponseStream | None = None  # InvokeWithResponseStream answered as it comes
 
     def header(self, name: str) -> str | None:
         """A request header by its lower-case name."""
