@@ -471,18 +471,92 @@ def test_recursive_loop_through_another_function() -> None:
     assert stub["pong"].call_count == 16
 
 
-def test_recursive_loop_through_event_invocations() -> None:
-    lam = client()
+@pytest.mark.parametrize("via_thread", [False, True], ids=["own-thread", "started-thread"])
+@pytest.mark.parametrize("delivery", ["immediate", "background", "manual"])
+def test_a_chain_of_event_invokes_is_stopped_and_the_event_goes_to_on_failure(
+        delivery: str, via_thread: bool) -> None:
+    """AWS: an asynchronous invoke in a loop is accepted (202); when Lambda detects the loop it
+    stops that invocation and sends the event to the dead-letter queue or on-failure destination
+    (condition ``RecursiveInvocation``). The caller's API call never fails, so no function error
+    is retried because of the loop."""
+    statuses: list[int] = []
+    failures: list[Any] = []
+    dead: list[Any] = []
+
+    def loop(event: Any, context: Any) -> int:
+        def send() -> None:
+            response = client().invoke(FunctionName="loop", InvocationType="Event",
+                                       Payload=json.dumps({"depth": event["depth"] + 1}))
+            statuses.append(response["StatusCode"])  # an error here is a function error
+
+        if via_thread:
+            errors: list[BaseException] = []
+            thread = threading.Thread(target=lambda: _capture(send, errors))
+            thread.start()
+            thread.join(60)
+            if errors:
+                raise errors[0]
+        else:
+            send()
+        return int(event["depth"])
+
+    with stub_lambda(event_delivery=delivery) as stub:
+        stub.add_function("loop", loop, timeout=60, on_failure=failures.append,
+                          dead_letter=dead.append)
+        response = client().invoke(FunctionName="loop", InvocationType="Event",
+                                   Payload=b'{"depth": 1}')
+        assert response["StatusCode"] == 202
+        if delivery == "manual":
+            stub.drain()
+        assert stub.wait_idle(60)
+    runs = [r for r in stub["loop"].invocations if r.ran]
+    assert [r.function_error for r in runs] == [None] * 16  # 16 invocations ran, none failed
+    assert sorted(r.result for r in runs) == list(range(1, 17))
+    assert [r.attempt for r in runs] == [1] * 16  # nothing retried
+    assert statuses == [202] * 16  # each Event invoke was accepted, the 16th's too
+    stopped = [r for r in stub["loop"].invocations if not r.ran]
+    assert [(r.error_code, r.event) for r in stopped] == [
+        ("RecursiveInvocationException", {"depth": 17})]
+    [record] = failures
+    assert record["requestContext"]["condition"] == "RecursiveInvocation"
+    assert record["requestContext"]["approximateInvokeCount"] == 0
+    assert record["requestPayload"] == {"depth": 17}
+    assert "responseContext" not in record
+    [letter] = dead
+    assert json.loads(letter["body"]) == {"depth": 17}
+    assert letter["attributes"]["RequestID"]["StringValue"] == stopped[0].request_id
+    assert stub.pending == []
+
+
+def _capture(work: Any, errors: list[BaseException]) -> None:
+    try:
+        work()
+    except BaseException as error:  # re-raised by the handler
+        errors.append(error)
+
+
+def test_a_synchronous_invoke_in_an_event_chain_is_still_refused() -> None:
+    """The synchronous caller keeps getting ``RecursiveInvocationException``, also when the chain
+    came through ``Event`` invokes."""
+    answers: list[Any] = []
+
+    def loop(event: Any, context: Any) -> None:
+        depth = event["depth"]
+        lam = client()
+        if depth < 16:
+            lam.invoke(FunctionName="loop", InvocationType="Event",
+                       Payload=json.dumps({"depth": depth + 1}))
+            return
+        try:
+            lam.invoke(FunctionName="loop", Payload=json.dumps({"depth": depth + 1}))
+        except lam.exceptions.RecursiveInvocationException as exc:
+            answers.append(exc.response["Error"]["Code"])
+
     with stub_lambda() as stub:
-        stub.add_function("loop", _looping(lam, "loop", "Event"), timeout=30)
-        lam.invoke(FunctionName="loop", InvocationType="Event", Payload=b'{"depth": 1}')
-        stub.wait_idle(10)
+        stub.add_function("loop", loop, timeout=60)
+        client().invoke(FunctionName="loop", InvocationType="Event", Payload=b'{"depth": 1}')
+    assert answers == ["RecursiveInvocationException"]
     assert stub["loop"].call_count == 16
-    results = [r.result for r in stub["loop"].invocations if r.ran]
-    assert {"stopped_at": 16, "code": "RecursiveInvocationException"} in results
-    assert sorted(r["queued"] for r in results if "queued" in r) == list(range(1, 16))
-    refused = [r for r in stub["loop"].invocations if not r.ran]
-    assert [r.error_code for r in refused] == ["RecursiveInvocationException"]
 
 
 def test_recursive_loop_allow() -> None:

@@ -4,6 +4,17 @@ delivery, and the destination / dead-letter records at the end of each event's l
 
 Delivery modes: ``immediate`` (delivered before the invoke call returns), ``manual`` (queued
 until ``drain()`` / ``advance()``), ``background`` (a worker thread delivers them).
+
+A throttled event waits for the concurrency it needs while an execution that will free it is
+running, as Lambda's queue holds it: the executions run in real time, and running through the
+throttle backoff on the simulated clock meanwhile would expire the event in milliseconds. The
+backoff applies only when nothing running will free a slot. ``immediate``, ``drain()`` and
+``advance()`` wait in place (keeping the order the test drives); the background worker sets the
+event aside and goes on delivering the others until a slot frees.
+
+A recursive loop is detected at delivery: the ``Event`` invoke that continues it was accepted
+(202), and its event is stopped and sent to the on-failure destination / dead-letter queue with
+the condition ``RecursiveInvocation``.
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ import random
 import threading
 from typing import TYPE_CHECKING, Any
 
+from ..functions import FakeFunction
 from ..records import Invocation
 from ..runtime.execute import current_chain
 from . import destinations, errors, execution
@@ -82,8 +94,12 @@ class EventQueue:
     def __init__(self, service: LambdaService) -> None:
         self.service = service
         self._heap: list[tuple[float, int, PendingEvent]] = []
-        self._cond = threading.Condition(threading.RLock())
+        # The service's ``capacity`` condition: notified when an event is queued and when an
+        # execution ends and frees concurrency (both can make an event deliverable).
+        self._cond = service.capacity
         self._in_flight = 0
+        # Background delivery: throttled events waiting for a running execution to free a slot.
+        self._parked: list[PendingEvent] = []
         self._thread: threading.Thread | None = None
         self._stopping = False
         self.random = random.Random(service.options.seed)
@@ -119,7 +135,13 @@ class EventQueue:
     @property
     def pending(self) -> list[PendingEvent]:
         with self._cond:
-            return [item[2] for item in sorted(self._heap)]
+            return self._queued()
+
+    def _queued(self) -> list[PendingEvent]:
+        queued = [item[2] for item in sorted(self._heap)]
+        if self._parked:
+            queued = sorted([*queued, *self._parked], key=lambda event: event.due)
+        return queued
 
     def drain(self) -> list[Invocation]:
         """Deliver everything queued (and what that queues), moving the clock as needed."""
@@ -176,11 +198,25 @@ class EventQueue:
     def _background(self) -> None:
         while True:
             with self._cond:
-                while not self._heap and not self._stopping:
+                while not self._heap and not self._stopping and not self._unpark():
                     self._cond.wait()
                 if self._stopping:
                     return
             self._deliver_due(None, background=True)
+
+    def _unpark(self) -> bool:
+        """Queue again the parked events a freed slot (or nothing running any more) lets through;
+        True if there were any. Called with the lock held."""
+        ready = [event for event in self._parked
+                 if not self._blocked(event.call.function) or not self._running(event)]
+        if not ready:
+            return False
+        now = self.service.clock.now()
+        for event in ready:
+            self._parked.remove(event)
+            event.due = max(event.due, now)
+            heapq.heappush(self._heap, (event.due, next(_sequence), event))
+        return True
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until no event is queued or being delivered; False if ``timeout`` ran out.
@@ -190,7 +226,8 @@ class EventQueue:
         with self._cond:
             if self.service.options.event_delivery == "manual" and self._heap:
                 return False
-            return self._cond.wait_for(lambda: not self._heap and not self._in_flight, timeout)
+            return self._cond.wait_for(
+                lambda: not self._heap and not self._parked and not self._in_flight, timeout)
 
     def stop(self) -> list[PendingEvent]:
         """Stop the background thread; return the events still queued."""
@@ -202,14 +239,14 @@ class EventQueue:
             thread.join(10)
             self._thread = None
         with self._cond:
-            left = [item[2] for item in sorted(self._heap)]
-            return left
+            return self._queued()
 
     def clear(self) -> None:
         """Forget queued events and re-seed ``duplicate_delivery``'s randomness (at start), so
         every run of a stub with ``seed=`` makes the same choices."""
         with self._cond:
             self._heap.clear()
+            self._parked.clear()
             self.random = random.Random(self.service.options.seed)
 
     # -- one event's life --------------------------------------------------------------------
@@ -240,24 +277,40 @@ class EventQueue:
                 self._in_flight -= 1
                 self._cond.notify_all()
 
-    def _wait_for_capacity(self, event: PendingEvent) -> bool:
-        """Immediate delivery: a throttled event waits, in real time, while other executions
-        hold the concurrency it needs, as Lambda's queue holds it (running through the throttle
-        backoff on the simulated clock while they take milliseconds would expire it). False
-        when nothing is running, so nothing would free it: then the backoff applies."""
+    def _blocked(self, function: FakeFunction) -> bool:
+        """Whether running ``function`` now would be throttled. Called with the lock held."""
         service = self.service
-        if service.options.event_delivery != "immediate":
-            return False
-        function = event.call.function
         limit = function.reserved_concurrency
-        with service.capacity:
-            while (limit is not None and function.running >= limit) \
-                    or service.account_running >= service.options.account_concurrency:
-                if not function.running and not service.account_running:
-                    return False
-                service.capacity.wait(1.0)
-        event.due = max(event.due, service.clock.now())
-        return True
+        return ((limit is not None and function.running >= limit)
+                or service.account_running >= service.options.account_concurrency)
+
+    def _running(self, event: PendingEvent) -> bool:
+        """Whether an execution is running that will free concurrency ``event`` needs."""
+        return bool(event.call.function.running or self.service.account_running)
+
+    def _wait_for_capacity(self, event: PendingEvent) -> str | None:
+        """A throttled event waits, in real time, while other executions hold the concurrency
+        it needs, as Lambda's queue holds it (see the module's docstring). ``"free"`` once a
+        slot is free (attempt again at once), ``"parked"`` when set aside for the background
+        worker, None when nothing running would free a slot: then the backoff applies."""
+        function = event.call.function
+        if current_chain():
+            return None  # drain() / advance() from a running handler: it may hold the slot
+        with self._cond:
+            if threading.current_thread() is self._thread:
+                # The background worker sets the event aside and delivers the others meanwhile.
+                if not self._blocked(function):
+                    return "free"
+                if not self._running(event):
+                    return None
+                self._parked.append(event)
+                return "parked"
+            while self._blocked(function):
+                if not self._running(event):
+                    return None
+                self._cond.wait(1.0)
+        event.due = max(event.due, self.service.clock.now())
+        return "free"
 
     def _reschedule(self, event: PendingEvent, delay: float) -> None:
         event.due += delay
@@ -280,12 +333,22 @@ class EventQueue:
             return None
         try:
             execution.check_recursion(function, call.chain)
-            execution.acquire_concurrency(service, function)
+            while True:
+                try:
+                    execution.acquire_concurrency(service, function)
+                    break
+                except errors.ServiceError as error:
+                    waited = (self._wait_for_capacity(event)
+                              if error.code == "TooManyRequestsException" else None)
+                    if waited is None:
+                        raise
+                    if waited == "parked":
+                        return None  # set aside until a slot frees (background worker)
+                    if event.age >= function.maximum_event_age:
+                        self._finish(event, "EventAgeExceeded")
+                        return None
+                    # a slot freed: attempt again at once
         except errors.ServiceError as error:
-            if error.code == "TooManyRequestsException" and self._wait_for_capacity(event):
-                if event.age >= function.maximum_event_age:
-                    self._finish(event, "EventAgeExceeded")
-                return None  # capacity freed: attempted again at once
             record = execution.refused_record(
                 service, function_name=function.name, qualifier=call.qualifier,
                 invocation_type="Event", payload=call.payload, request_id=call.request_id,

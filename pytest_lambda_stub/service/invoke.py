@@ -2,7 +2,8 @@
 
 The order of checks: request validation (name, qualifier, enums), other-region ARNs, qualifier
 conflict, payload size, function/version/alias lookup, scripted failures, payload and
-ClientContext content, DryRun, recursion, throttling, then running (or queueing) the event.
+ClientContext content, DryRun, then queueing the event (``Event``) or recursion, throttling
+and running.
 """
 
 from __future__ import annotations
@@ -141,18 +142,20 @@ def _handle(service: LambdaService, request: Request, request_id: str,
         ), function)
         return Answer(204, {"x-amzn-RequestId": request_id})
 
-    try:
-        execution.check_recursion(function, call.chain)
-    except errors.ServiceError as error:
-        _refuse(service, request, request_id, invocation_type, error, name=function.name,
-                qualifier=qualifier, function=function)
-
     if invocation_type == "Event":
+        # Accepted even in a recursive loop: Lambda stops the delivery instead and sends the
+        # event to the dead-letter queue / on-failure destination (``events.EventQueue``).
         service.events.submit(PendingEvent.create(service, call))
         if request.operation == "InvokeAsync":
             return Answer(202, {"x-amzn-RequestId": request_id,
                                 "Content-Type": "application/json"}, b'{"Status": 202}')
         return Answer(202, {"x-amzn-RequestId": request_id})
+
+    try:
+        execution.check_recursion(function, call.chain)
+    except errors.ServiceError as error:
+        _refuse(service, request, request_id, invocation_type, error, name=function.name,
+                qualifier=qualifier, function=function)
 
     try:
         execution.acquire_concurrency(service, function)

@@ -12,6 +12,7 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 from pytest_lambda_stub import stub_lambda
@@ -77,12 +78,16 @@ def test_immediate_events_with_one_slot_and_eight_threads_are_all_delivered() ->
     assert stub.pending == []
 
 
-def test_throttled_events_with_nothing_running_still_back_off_and_expire() -> None:
+@pytest.mark.parametrize("delivery", ["immediate", "background", "manual"])
+def test_throttled_events_with_nothing_running_still_back_off_and_expire(delivery: str) -> None:
     # account_concurrency=0: nothing running will ever free a slot, so waiting would hang.
     failures: list[Any] = []
-    with stub_lambda(account_concurrency=0) as stub:
+    with stub_lambda(account_concurrency=0, event_delivery=delivery) as stub:
         stub.add_function("f", returns="ok", maximum_event_age=60, on_failure=failures.append)
         client().invoke(FunctionName="f", InvocationType="Event")
+        if delivery == "manual":
+            stub.drain()
+        assert stub.wait_idle(60)
     assert [f["requestContext"]["condition"] for f in failures] == ["EventAgeExceeded"]
     assert stub["f"].call_count == 0
 
@@ -248,3 +253,150 @@ def test_a_forked_child_invoking_while_a_stub_is_active_is_answered() -> None:
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"body": [7], "fast": True}
+
+
+# -- background and manual delivery: a throttled event waits for the slot too -------------------
+
+
+def test_background_event_throttled_by_its_running_caller_is_delivered_once_the_slot_frees(
+) -> None:
+    """The Zappa / lambda-warmer pattern: a handler holding its function's only slot sends
+    ``Event`` invokes to itself. Lambda delivers them once the slot frees; the stub used to run
+    the throttle backoff through six simulated hours while the handler ran 0.3 s."""
+    delivered: list[int] = []
+    failures: list[Any] = []
+    lock = threading.Lock()
+    lam = client()
+
+    def handler(event: Any, context: Any) -> str:
+        if event.get("fan_out"):
+            for n in range(10):
+                response = lam.invoke(FunctionName="one", InvocationType="Event",
+                                      Payload=json.dumps({"n": n}))
+                assert response["StatusCode"] == 202
+            time.sleep(0.3)  # still holding the slot
+            return "sent"
+        with lock:
+            delivered.append(event["n"])
+        return "ok"
+
+    with stub_lambda(event_delivery="background") as stub:
+        stub.add_function("one", handler, reserved_concurrency=1, on_failure=failures.append)
+        response = lam.invoke(FunctionName="one", Payload=b'{"fan_out": true}')
+        assert response["StatusCode"] == 200 and "FunctionError" not in response
+        assert stub.wait_idle(60)
+    assert sorted(delivered) == list(range(10))  # every event, exactly once
+    assert failures == []
+    assert [r.error_code for r in stub["one"].invocations if not r.ran] == []
+    assert [r.attempt for r in stub["one"].invocations if r.invocation_type == "Event"] == [1] * 10
+
+
+def test_background_event_waiting_for_a_slot_does_not_hold_up_other_functions() -> None:
+    """While one event waits for its function's slot, the queue goes on delivering events for
+    other functions (Lambda's queue is not one line): a handler that sends an ``Event`` invoke
+    to another function and waits for it to run gets it."""
+    other_ran = threading.Event()
+    lam = client()
+
+    def holder(event: Any, context: Any) -> bool:
+        if event.get("child"):
+            return True
+        lam.invoke(FunctionName="holder", InvocationType="Event", Payload=b'{"child": true}')
+        time.sleep(0.2)  # let the queue take the throttled child first
+        lam.invoke(FunctionName="other", InvocationType="Event", Payload=b"{}")
+        return other_ran.wait(20)
+
+    with stub_lambda(event_delivery="background") as stub:
+        stub.add_function("holder", holder, reserved_concurrency=1, timeout=60)
+        stub.add_function("other", lambda event, context: other_ran.set())
+        response = lam.invoke(FunctionName="holder", Payload=b"{}")
+        assert stub.wait_idle(60)
+    assert json.loads(response["Payload"].read()) is True
+    runs = [(r.function_name, r.invocation_type, r.ran, r.error_code) for r in stub.invocations]
+    assert sorted(runs) == sorted([("holder", "RequestResponse", True, None),
+                                   ("holder", "Event", True, None),
+                                   ("other", "Event", True, None)])
+
+
+def test_manual_drain_waits_for_a_slot_another_thread_holds() -> None:
+    """``drain()`` while an execution on another thread holds the only slot: the event waits for
+    it (in real time) and is delivered once, rather than backing off through its whole age."""
+    release = threading.Event()
+    running = threading.Event()
+    failures: list[Any] = []
+    lam = client()
+
+    def handler(event: Any, context: Any) -> str:
+        if event.get("hold"):
+            running.set()
+            release.wait(30)
+            return "held"
+        return "delivered"
+
+    with stub_lambda(event_delivery="manual") as stub:
+        stub.add_function("one", handler, reserved_concurrency=1, on_failure=failures.append)
+        lam.invoke(FunctionName="one", InvocationType="Event", Payload=b'{"n": 1}')
+        holder = threading.Thread(target=lambda: client().invoke(
+            FunctionName="one", Payload=b'{"hold": true}'))
+        holder.start()
+        assert running.wait(30)
+        timer = threading.Timer(0.3, release.set)
+        timer.start()
+        ran = stub.drain()
+        holder.join(30)
+        timer.join(30)
+    assert [r.result for r in ran] == ["delivered"]
+    assert failures == []
+    assert [r.error_code for r in stub["one"].invocations if not r.ran] == []
+    assert stub["one"].call_count == 2 and stub.pending == []
+
+
+def test_drain_from_a_handler_holding_the_slot_does_not_wait_for_itself() -> None:
+    """A handler that calls ``drain()`` holds the slot the queued event needs: waiting would wait
+    for itself, so the throttle backoff applies there (and the event expires), without hanging."""
+    failures: list[Any] = []
+    lam = client()
+
+    with stub_lambda(event_delivery="manual") as stub:
+        def handler(event: Any, context: Any) -> Any:
+            if event.get("drain"):
+                return len(stub.drain())
+            return "ran"
+
+        stub.add_function("one", handler, reserved_concurrency=1, maximum_event_age=60,
+                          on_failure=failures.append, timeout=60)
+        lam.invoke(FunctionName="one", InvocationType="Event")
+        response = lam.invoke(FunctionName="one", Payload=b'{"drain": true}')
+    assert "FunctionError" not in response
+    assert [f["requestContext"]["condition"] for f in failures] == ["EventAgeExceeded"]
+    assert {r.error_code for r in stub["one"].invocations if not r.ran} == {
+        "TooManyRequestsException"}
+
+
+def test_stopping_with_an_event_waiting_for_a_slot_reports_it_and_does_not_hang() -> None:
+    release = threading.Event()
+    holding = threading.Event()
+    lam = client()
+
+    def handler(event: Any, context: Any) -> None:
+        if event.get("hold"):
+            lam.invoke(FunctionName="one", InvocationType="Event", Payload=b"{}")
+            holding.set()
+            release.wait(30)
+
+    stub = stub_lambda(event_delivery="background", strict=False)
+    stub.add_function("one", handler, reserved_concurrency=1, timeout=60)
+    stub.start()
+    holder = threading.Thread(target=lambda: lam.invoke(FunctionName="one",
+                                                        Payload=b'{"hold": true}'))
+    holder.start()
+    try:
+        assert holding.wait(30)
+        time.sleep(0.2)  # the worker takes the event and finds the slot held
+        assert stub.wait_idle(0.2) is False  # still waiting for the slot
+        with pytest.warns(UserWarning, match="1 event"):
+            stub.stop()
+    finally:
+        release.set()
+        holder.join(30)
+    assert [r.invocation_type for r in stub["one"].invocations] == ["RequestResponse"]
