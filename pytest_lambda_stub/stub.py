@@ -260,7 +260,9 @@ class LambdaStub:
         return self._service.events.drain()
 
     def advance(self, seconds: float) -> list[Invocation]:
-        """Move the simulated clock forward, delivering only what falls due by then."""
+        """Move the simulated clock forward, delivering only what falls due by then; return the
+        runs. ``seconds`` is a finite number from 0 to 1e10 (``ValueError`` otherwise,
+        ``TypeError`` for a non-number; the clock is left alone)."""
         return self._service.events.advance(seconds)
 
     def wait_idle(self, timeout: float | None = 10) -> bool:
