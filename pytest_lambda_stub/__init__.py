@@ -1,4 +1,4 @@
-"""pytest-lambda-stub: test code that calls AWS Lambda's Invoke without AWS, Docker or credentials.
+"""pytest-lambda-stub: test code that calls AWS Lambda without AWS, Docker or credentials.
 
 Importing this package imports neither botocore nor boto3 and patches nothing: only starting a
 stub does. The public names are loaded on first use, so the pytest plugin costs next to nothing

@@ -27,13 +27,17 @@ class OptionError(ValueError):
 class StubOptions:
     """Every option of a :class:`~pytest_lambda_stub.LambdaStub`, with the package defaults.
 
-    - ``strict``: report Invokes of undeclared functions (and events left queued) when the stub
-      stops, failing the test even when the code under test swallowed the error.
+    - ``strict``: report calls of undeclared functions (by any operation), calls in another
+      region or account than a function's, operations refused as not emulated, and events left
+      queued when the stub stops, failing the test even when the code under test swallowed the
+      error.
     - ``passthrough``: function names, or Lambda operation names (``"CreateFunction"`` or
       ``"create_function"``), or ``True`` for all, whose calls the stub leaves alone, so they
       go on to wherever botocore would send them.
     - ``account_id``: the 12-digit account of declared functions.
-    - ``region``: the only region the stub answers in; ``None`` answers in every region.
+    - ``region``: the region of declared functions (a function's own ``region=`` wins);
+      ``None``: whichever region the client calls. A call in another region is answered
+      ``ResourceNotFoundException`` (never sent) and reported by strict mode.
     - ``instant_retries``: botocore's retry delays are recorded, not slept.
     - ``event_delivery``: ``"immediate"``, ``"manual"`` or ``"background"`` for ``Event`` invokes.
     - ``report``: when pytest's report gets a "lambda invocations" section.
@@ -78,7 +82,7 @@ class StubOptions:
         return dataclasses.replace(self, **cleaned)
 
     def passes_through(self, function_name: str) -> bool:
-        """Whether Invokes of this (bare) function name go on to botocore's endpoint."""
+        """Whether calls naming this (bare) function go on to botocore's endpoint."""
         if self.passthrough is True:
             return True
         if self.passthrough is False:

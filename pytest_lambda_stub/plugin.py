@@ -22,19 +22,22 @@ if TYPE_CHECKING:
     from .stub import LambdaStub
 
 _INI_HELP = {
-    "strict": "fail a test whose code invoked undeclared functions or left events queued",
-    "passthrough": "function names (or 'true' for all) whose Invokes go on to botocore's endpoint",
+    "strict": "fail a test that called undeclared functions, was refused an operation as not "
+              "emulated, or left events queued",
+    "passthrough": "function or Lambda operation names (or 'true' / 'all') whose calls go on to "
+                   "botocore's endpoint",
     "account_id": "the 12-digit account id of declared functions",
-    "region": "the only region the stub answers in (empty: every region)",
+    "region": "the region of declared functions (empty: whichever region a client calls)",
     "instant_retries": "record botocore's retry delays instead of sleeping them",
     "event_delivery": "Event invokes: immediate, manual or background",
     "report": "'lambda invocations' report section: on-failure, always or never",
-    "seed": "seed for duplicate_delivery's randomness",
+    "seed": "seed for duplicate_delivery's and weighted aliases' randomness",
     "account_concurrency": "account-wide concurrent executions before throttling",
     "serve": "also answer over HTTP on 127.0.0.1 (stub.endpoint_url), for other processes",
     "export_endpoint": "while serving, set AWS_ENDPOINT_URL_LAMBDA: true, false or auto "
                        "(auto: under pytest)",
-    "send_destinations": "send SQS/SNS/EventBridge destinations with boto3 even without moto",
+    "send_destinations": "send SQS/SNS/EventBridge destinations and dead letters with boto3 "
+                         "even without moto (off: recorded, never sent)",
 }
 _STASH_KEY = pytest.StashKey["LambdaStub"]()
 _configs: list[pytest.Config] = []
@@ -149,14 +152,16 @@ def _run_stub(stub: LambdaStub) -> Generator[LambdaStub, None, None]:
 
 @pytest.fixture
 def lambda_stub(request: pytest.FixtureRequest) -> Iterator[LambdaStub]:
-    """An active LambdaStub answering every botocore Lambda ``Invoke`` for this test.
+    """An active LambdaStub answering every botocore Lambda call for this test (the Invoke
+    family and the API around it; nothing is sent to AWS unless let through).
 
     Declare functions with ``lambda_stub.add_function(name, handler)`` or
     ``@lambda_stub.function(name)``, then assert on ``lambda_stub[name].invocations``.
     Configure with ``@pytest.mark.lambda_stub(strict=False, ...)`` (module, class or test) or
     ``lambda_stub_*`` ini options. A test also decorated with ``@stub_lambda(...)`` gets that
     same stub. With ``strict=True`` (the default) the test fails at teardown if undeclared
-    functions were invoked or events were left queued.
+    functions were called, an operation was refused as not emulated, or events were left
+    queued.
     """
     __tracebackhide__ = True
     options, functions = _layered_or_fail(request.node)

@@ -33,12 +33,15 @@ _STUB_ATTR = "__lambda_stub__"
 
 
 class StrictModeError(AssertionError):
-    """Raised (or reported by the pytest plugin) when a strict stub saw undeclared functions
-    invoked or events left queued."""
+    """Raised by the context manager and the decorator (the pytest fixtures fail the test
+    instead) when a strict stub saw undeclared functions called, calls in another region or
+    account than a function's, operations refused as not emulated, or events left queued."""
 
 
 class LambdaStub:
-    """An imitation of the Lambda service answering every botocore ``Invoke`` in the process.
+    """An imitation of the Lambda service answering every botocore Lambda client in the process:
+    the Invoke family and the API around it (``GetFunction``, ``PublishVersion``...); operations
+    it does not emulate are refused with ``NotEmulatedError``, never sent, unless let through.
 
     Use it as the ``lambda_stub`` pytest fixture, as a decorator (``@stub_lambda(...)``), or as a
     context manager (``with stub_lambda(...) as stub:``); it is also an async context manager.
@@ -189,13 +192,15 @@ class LambdaStub:
 
     @property
     def destinations(self) -> list[SentRecord]:
-        """Every destination record sent (on success or failure), with its target."""
+        """Every destination record (on success or failure), with its target: sent, failed
+        to send (``error``), or held back (``sent=False``)."""
         with self._service.lock:
             return [s for s in self._service.sent if s.kind != "dead_letter"]
 
     @property
     def dead_letters(self) -> list[SentRecord]:
-        """Every dead-letter message sent, with its target."""
+        """Every dead-letter message, with its target: sent, failed to send (``error``), or
+        held back (``sent=False``)."""
         with self._service.lock:
             return [s for s in self._service.sent if s.kind == "dead_letter"]
 
@@ -255,7 +260,9 @@ class LambdaStub:
         return self._service.events.drain()
 
     def advance(self, seconds: float) -> list[Invocation]:
-        """Move the simulated clock forward, delivering only what falls due by then."""
+        """Move the simulated clock forward, delivering only what falls due by then; return the
+        runs. ``seconds`` is a finite number from 0 to 1e10 (``ValueError`` otherwise,
+        ``TypeError`` for a non-number; the clock is left alone)."""
         return self._service.events.advance(seconds)
 
     def wait_idle(self, timeout: float | None = 10) -> bool:
@@ -271,11 +278,12 @@ class LambdaStub:
 
     @property
     def active(self) -> bool:
-        """Whether the stub is answering Invokes now."""
+        """Whether the stub is answering now (started and not yet stopped as often)."""
         return self._depth > 0
 
     def start(self) -> LambdaStub:
-        """Start answering Invokes (records from a previous run are cleared)."""
+        """Start answering Lambda calls (records from a previous run are cleared). Nested
+        ``start()`` calls are counted: the stub stops at the matching last ``stop()``."""
         with self._lock:
             self._depth += 1
             if self._depth > 1:
@@ -328,8 +336,8 @@ class LambdaStub:
     def stop(self) -> list[str]:
         """Stop answering; undo every patch when no other stub is active.
 
-        Returns the strict-mode problems found (undeclared functions invoked, events left
-        queued), which the entry points turn into a failure.
+        Returns the strict-mode problems found (see :meth:`problems`), which the entry points
+        turn into a failure.
         """
         with self._lock:
             if self._depth == 0:
@@ -363,8 +371,9 @@ class LambdaStub:
             return self.stopped_with
 
     def problems(self, left: list[PendingEvent] | None = None) -> list[str]:
-        """What strict mode reports: undeclared functions invoked, events left queued; each
-        followed by what to do about it."""
+        """What strict mode reports: undeclared functions called (by any operation, unless
+        :meth:`expect_missing`), calls in another region or account than a function's,
+        operations refused as not emulated, events left queued; then what to do about it."""
         if not self._service.options.strict:
             return []
         found: list[str] = []

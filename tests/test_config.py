@@ -252,7 +252,7 @@ def test_fixture_docstring_shows_in_pytest_fixtures(pytester: pytest.Pytester) -
     result = pytester.runpytest("--fixtures", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines([
         "lambda_stub -- *",
-        "    An active LambdaStub answering every botocore Lambda ``Invoke`` for this test.",
+        "    An active LambdaStub answering every botocore Lambda call for this test (the Invoke",
     ])
     result.stdout.fnmatch_lines([
         "lambda_stub_module [[]module scope[]] -- *",

@@ -11,7 +11,9 @@ class ApiCall:
     """One API request answered (or refused) by the stub: ``stub.api_calls``.
 
     ``params`` are the request's parameters by member name, as botocore sent them;
-    ``status`` the HTTP status answered; ``error`` the error code, or None on success.
+    ``status`` the HTTP status answered; ``error`` the error code, or None on success;
+    ``request_id`` the ``x-amzn-RequestId`` answered; ``region`` the region called; ``source``
+    the path it came by (``"in-process"`` or ``"loopback"``).
     """
 
     operation: str
