@@ -102,8 +102,8 @@ def _send(service: LambdaService, kind: str, target: Any, event: PendingEvent,
             _send_to_arn(service, str(target), event, record, success=success)
     except _Held:
         sent = False
-    except Exception as exc:  # recorded, never raised into the test
-        error = f"{type(exc).__name__}: {exc}"
+    except BaseException as exc:  # recorded, never raised into the test (KeyboardInterrupt too)
+        error = _describe(exc)
     _note(service, kind, target, event, record, error, sent)
 
 
@@ -197,9 +197,18 @@ def _dead_letter(service: LambdaService, target: Any, event: PendingEvent,
                                                       MessageAttributes=sns_attributes)
     except _Held:
         delivered = False
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
+    except BaseException as exc:  # recorded, never raised into the test (KeyboardInterrupt too)
+        error = _describe(exc)
     _note(service, "dead_letter", target, event, sent, error, delivered)
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` of what a target raised (its ``str()`` may raise too)."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = f"<{type(exc).__name__} whose str() raised>"
+    return f"{type(exc).__name__}: {text}"
 
 
 def event_condition(record: dict[str, Any]) -> str:

@@ -518,3 +518,29 @@ def test_well_formed_targets_of_every_kind_are_accepted() -> None:
                    f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:sink",
                    f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:sink:$LATEST", "sink", "sink:1"):
         stub.add_function("f", returns="ok", on_success=target)
+
+
+# -- destination callables raising anything (issue 10 C8) ------------------------------------
+
+
+class _Custom(BaseException):
+    pass
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt, GeneratorExit, SystemExit, _Custom])
+def test_a_destination_callable_raising_a_base_exception_is_recorded_never_raised(
+        raised: type[BaseException]) -> None:
+    def target(record: Any) -> None:
+        raise raised("target down")
+
+    lam = client()
+    with stub_lambda() as stub:
+        stub.add_function("ok", _echo, on_success=target)
+        stub.add_function("bad", _fails, maximum_retry_attempts=0, on_failure=target,
+                          dead_letter=target)
+        assert lam.invoke(FunctionName="ok", InvocationType="Event")["StatusCode"] == 202
+        assert lam.invoke(FunctionName="bad", InvocationType="Event")["StatusCode"] == 202
+    sent = stub.destinations + stub.dead_letters
+    assert [(s.function_name, s.kind) for s in sent] == [
+        ("ok", "on_success"), ("bad", "on_failure"), ("bad", "dead_letter")]
+    assert {s.error for s in sent} == {f"{raised.__name__}: target down"}
