@@ -365,8 +365,13 @@ class LambdaStub:
     def problems(self, left: list[PendingEvent] | None = None) -> list[str]:
         """What strict mode reports: undeclared functions invoked, events left queued; each
         followed by what to do about it."""
-        if not self._service.options.strict:
+        service = self._service
+        if not service.options.strict:
             return []
+        with service.lock:  # the common case, at every stop: nothing to report
+            if not (left or service.undeclared or service.undeclared_api
+                    or service.wrong_region or service.not_emulated):
+                return []
         found: list[str] = []
         declared = sorted(self._service.functions)
         undeclared = sorted(self.undeclared_calls.items())

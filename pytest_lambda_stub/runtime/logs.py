@@ -121,12 +121,9 @@ def install() -> None:
         if _install_count > 1:
             return
         streams = [sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__]
-        loggers = [logging.getLogger(), *(
-            obj for obj in logging.Logger.manager.loggerDict.values()
-            if isinstance(obj, logging.Logger)
-        )]
-        for logger in loggers:
-            for handler in logger.handlers:
+        # Every logger's handlers (placeholders have none): one pass, no list of loggers.
+        for logger in (logging.getLogger(), *logging.Logger.manager.loggerDict.values()):
+            for handler in getattr(logger, "handlers", ()):
                 # Console streams only (the real stdio or a capture file standing in for it),
                 # not in-memory ones such as pytest's own log capture.
                 stream = getattr(handler, "stream", None)
