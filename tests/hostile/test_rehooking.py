@@ -124,3 +124,20 @@ def test_order_after_a_registration_during_a_stub_is_botocores() -> None:
         payload = client.invoke(FunctionName="f")["Payload"].read()
     client.meta.events.unregister("before-send.lambda", unique_id="test-answer")
     assert payload == b'{"from": "user"}'
+
+
+def test_after_stop_no_lookup_calls_a_handler_of_the_stub() -> None:
+    """What botocore looks up after the last stop is its own: the kept cache is not in use."""
+    client = _client()
+    _invoke_in_a_stub(client)
+    _invoke_in_a_stub(client)
+    emitter = client.meta.events._emitter
+    for event in ("before-parameter-build.lambda.Invoke", "choose-signer.lambda.Invoke",
+                  "before-send.lambda.Invoke"):
+        handlers = emitter._lookup_cache.get(event)
+        if handlers is None:  # looked up now, as botocore does at a call
+            handlers = emitter._handlers.prefix_search(event)
+        modules = {getattr(handler, "__module__", "") for handler in handlers}
+        assert not any(str(module).startswith("pytest_lambda_stub") for module in modules)
+    assert not any(str(getattr(handler, "__module__", "")).startswith("pytest_lambda_stub")
+                   for handlers in emitter._lookup_cache.values() for handler in handlers)
