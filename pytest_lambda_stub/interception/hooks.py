@@ -315,20 +315,18 @@ def _hook_client(client: Any, make_answerer: AnswererFactory) -> None:
 
 # botocore's emitter caches, per event name, the handlers a look-up in its trie found, and
 # forgets them all whenever a handler is registered or unregistered: hooking a client at every
-# test made its next call look every event's handlers up again (144,000 instructions, about 5%
-# of a fixture test's). When nothing but this module registered or unregistered a handler on
+# test made its next call look every event's handlers up again (250,000 instructions, about a
+# tenth of a test's cost). When nothing but this module registered or unregistered a handler on
 # the emitter since (botocore replaces the cache's dict at every change, so the dict's identity
 # says so), registering the same handlers again rebuilds the very trie the kept cache was made
 # from: it is put back. Kept on the emitter (never read by botocore): (the cache after
-# unhooking, the cache made while hooked, the handlers); (None, cache, handlers) while hooked.
-# The handlers' list (one per client) keeps a copied emitter (``copy.copy`` copies the
-# attribute) from taking another client's cache.
+# unhooking, the cache made while hooked); (None, cache) while hooked.
 _LOOKUP_ATTR = "_lambda_stub_lookup"
 
 
-def _lookup_state(emitter: Any) -> tuple[Any, Any, Any] | None:
+def _lookup_state(emitter: Any) -> tuple[Any, Any] | None:
     state = getattr(emitter, "__dict__", {}).get(_LOOKUP_ATTR)
-    return state if isinstance(state, tuple) and len(state) == 3 else None
+    return state if isinstance(state, tuple) else None
 
 
 def _reuse_lookup(emitter: Any, before: Any, made: list[Registration]) -> None:
@@ -336,11 +334,10 @@ def _reuse_lookup(emitter: Any, before: Any, made: list[Registration]) -> None:
         return
     state = _lookup_state(emitter)
     fresh = emitter._lookup_cache  # made by the last registration: this module's
-    if state is not None and state[0] is before and state[2] is made \
-            and _ours_in_place(emitter, made) \
-            and emitter._lookup_cache is fresh:  # no other thread registered meanwhile
+    if state is not None and state[0] is before and _ours_in_place(emitter, made) \
+            and emitter._lookup_cache is fresh:  # (no other thread registered meanwhile)
         emitter._lookup_cache = state[1]
-    emitter.__dict__[_LOOKUP_ATTR] = (None, emitter._lookup_cache, made)
+    emitter.__dict__[_LOOKUP_ATTR] = (None, emitter._lookup_cache)
 
 
 def _ours_in_place(emitter: Any, made: list[Registration]) -> bool:
@@ -381,9 +378,8 @@ def _unhook_client(client: Any) -> None:
     intact = state is not None and state[0] is None and state[1] is hooked
     for event, _, unique_id, _ in _made.get(client, ()):
         events.unregister(event, unique_id=unique_id)
-    if intact and state is not None:  # no registration since hooking: the cache matches
-        # the trie with this module's handlers in it
-        emitter.__dict__[_LOOKUP_ATTR] = (emitter._lookup_cache, hooked, state[2])
+    if intact:  # no registration since hooking: the cache matches the trie with ours in it
+        emitter.__dict__[_LOOKUP_ATTR] = (emitter._lookup_cache, hooked)
     elif state is not None:
         del emitter.__dict__[_LOOKUP_ATTR]
     client.__dict__.pop(_CLIENT_ATTR, None)
