@@ -333,9 +333,7 @@ def _reuse_lookup(emitter: Any, before: Any, made: list[Registration]) -> None:
     if not isinstance(before, dict):  # another emitter than botocore's: leave it alone
         return
     state = _lookup_state(emitter)
-    fresh = emitter._lookup_cache  # made by the last registration: this module's
-    if state is not None and state[0] is before and _ours_in_place(emitter, made) \
-            and emitter._lookup_cache is fresh:  # (no other thread registered meanwhile)
+    if state is not None and state[0] is before and _ours_in_place(emitter, made):
         emitter._lookup_cache = state[1]
     emitter.__dict__[_LOOKUP_ATTR] = (None, emitter._lookup_cache)
 
