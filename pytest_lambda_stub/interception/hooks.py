@@ -295,8 +295,6 @@ _made: weakref.WeakKeyDictionary[Any, list[Registration]] = weakref.WeakKeyDicti
 
 def _hook_client(client: Any, make_answerer: AnswererFactory) -> None:
     events = client.meta.events
-    emitter = getattr(events, "_emitter", None)
-    before = getattr(emitter, "_lookup_cache", None)
     made = _made.get(client)
     if made is None:
         made = registrations(client, make_answerer)
@@ -308,47 +306,8 @@ def _hook_client(client: Any, make_answerer: AnswererFactory) -> None:
         _made[client] = made
     else:
         _register_again(events, made)
-    _reuse_lookup(emitter, before, made)
     client.__dict__[_HOOKED_ATTR] = True
     _hooked.add(client)
-
-
-# botocore's emitter caches, per event name, the handlers a look-up in its trie found, and
-# forgets them all whenever a handler is registered or unregistered: hooking a client at every
-# test made its next call look every event's handlers up again (250,000 instructions, about a
-# tenth of a test's cost). When nothing but this module registered or unregistered a handler on
-# the emitter since (botocore replaces the cache's dict at every change, so the dict's identity
-# says so), registering the same handlers again rebuilds the very trie the kept cache was made
-# from: it is put back. Kept on the emitter (never read by botocore): (the cache after
-# unhooking, the cache made while hooked); (None, cache) while hooked.
-_LOOKUP_ATTR = "_lambda_stub_lookup"
-
-
-def _lookup_state(emitter: Any) -> tuple[Any, Any] | None:
-    state = getattr(emitter, "__dict__", {}).get(_LOOKUP_ATTR)
-    return state if isinstance(state, tuple) else None
-
-
-def _reuse_lookup(emitter: Any, before: Any, made: list[Registration]) -> None:
-    if not isinstance(before, dict):  # another emitter than botocore's: leave it alone
-        return
-    state = _lookup_state(emitter)
-    if state is not None and state[0] is before and _ours_in_place(emitter, made):
-        emitter._lookup_cache = state[1]
-    emitter.__dict__[_LOOKUP_ATTR] = (None, emitter._lookup_cache)
-
-
-def _ours_in_place(emitter: Any, made: list[Registration]) -> bool:
-    """Whether each unique id is registered with this module's handler (a registration of the
-    same id by someone else would have made botocore skip ours)."""
-    registered = getattr(emitter, "_unique_id_handlers", None)
-    if not isinstance(registered, dict):
-        return False
-    for _, handler, unique_id, _ in made:
-        entry = registered.get(unique_id)
-        if not isinstance(entry, dict) or entry.get("handler") is not handler:
-            return False
-    return True
 
 
 def _register_again(events: Any, made: list[Registration]) -> None:
@@ -370,16 +329,8 @@ def _unhook_client(client: Any) -> None:
     retries.unpatch_endpoint(client._endpoint)
     events = client.meta.events
     client.__dict__.pop(_HOOKED_ATTR, None)
-    emitter: Any = getattr(events, "_emitter", None)
-    state = _lookup_state(emitter)
-    hooked = getattr(emitter, "_lookup_cache", None)
-    intact = state is not None and state[0] is None and state[1] is hooked
     for event, _, unique_id, _ in _made.get(client, ()):
         events.unregister(event, unique_id=unique_id)
-    if intact:  # no registration since hooking: the cache matches the trie with ours in it
-        emitter.__dict__[_LOOKUP_ATTR] = (emitter._lookup_cache, hooked)
-    elif state is not None:
-        del emitter.__dict__[_LOOKUP_ATTR]
     client.__dict__.pop(_CLIENT_ATTR, None)
     _hooked.discard(client)
 

@@ -1,6 +1,6 @@
-"""A client hooked again by a later stub keeps botocore's handler look-ups from the last time
-only when nothing else changed the client's handlers meanwhile: a handler registered or
-unregistered between stubs (or during one) is called, or not, exactly as botocore would."""
+"""A client hooked again by a later stub (its handlers registered again without botocore's
+signature check): a handler registered or unregistered between stubs (or during one) is called,
+or not, exactly as botocore would, and after the last stop none of the stub's is."""
 
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ def test_order_after_a_registration_during_a_stub_is_botocores() -> None:
 
 
 def test_after_stop_no_lookup_calls_a_handler_of_the_stub() -> None:
-    """What botocore looks up after the last stop is its own: the kept cache is not in use."""
+    """What botocore looks up after the last stop is its own."""
     client = _client()
     _invoke_in_a_stub(client)
     _invoke_in_a_stub(client)
