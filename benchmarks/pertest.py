@@ -6,6 +6,7 @@ Run from the repository root::
     python benchmarks/pertest.py              # 300 tests per suite, 5 rounds
     python benchmarks/pertest.py --quick      # 100 tests, 3 rounds (noisier)
     python benchmarks/pertest.py --profile fixture   # cProfile of one suite's run instead
+    python benchmarks/pertest.py --instructions      # instructions per test (valgrind)
 
 Five pytest suites of ``--tests`` tests each are written to a temporary directory and run as
 subprocesses, interleaved (empty, stubber, fixture, decorator, context-manager, then again),
@@ -22,6 +23,12 @@ function (or queues one response) and invokes it once:
 - ``decorator``: ``@stub_lambda(functions={...})``, one invoke;
 - ``context-manager``: ``with stub_lambda(functions={...}):``, one invoke.
 
+``--instructions`` counts instructions instead of CPU time, under ``valgrind --tool=cachegrind``
+(deterministic: other processes do not change it, so a change worth 2% shows; the kernel's work
+for threads and pipes is not counted): each suite is run with 20 and with 120 tests, and the
+difference, divided by 100, is a test's cost (start-up and collection cancel out), shown above
+the empty suite's.
+
 ``benchmarks/invoke.py`` runs this too and writes the figures to its JSON.
 """
 
@@ -30,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -86,7 +94,7 @@ def write_suites(directory: Path, tests: int) -> dict[str, Path]:
     paths: dict[str, Path] = {}
     for name in SUITES:
         suite = directory / name.replace("-", "_")
-        suite.mkdir()
+        suite.mkdir(parents=True)
         (suite / "pytest.ini").write_text("[pytest]\n")
         body = "\n\n".join(_BODIES[name].format(n=n) for n in range(tests))
         (suite / f"test_{suite.name}.py").write_text(_HEADER + "\n" + body)
@@ -169,6 +177,50 @@ def measure(tests: int = 300, rounds: int = 5, progress: bool = True,
     }
 
 
+def _instructions(suite: Path, tests: int, package: Path | None) -> int:
+    env = _env(package)
+    env["PYTHONHASHSEED"] = "0"
+    cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+           *command(suite)]
+    result = subprocess.run(cmd, cwd=suite, env=env, capture_output=True, text=True,
+                            check=False)
+    found = re.search(r"I\s+refs:\s+([\d,]+)", result.stderr)
+    if f"{tests} passed" not in result.stdout or found is None:
+        raise RuntimeError(f"suite {suite.name} failed:\n{result.stdout}{result.stderr}")
+    return int(found.group(1).replace(",", ""))
+
+
+def measure_instructions(variants: dict[str, Path] | None = None, small: int = 20,
+                         big: int = 120) -> dict[str, Any]:
+    """Instructions per test of each suite (above the empty one's) and ratios to Stubber's."""
+    runs: dict[str, tuple[str, Path | None]] = {name: (name, None) for name in SUITES}
+    for label, directory in (variants or {}).items():
+        runs[f"fixture[{label}]"] = ("fixture", directory)
+    per_test: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="lambda-stub-pertest-") as tmp:
+        few = write_suites(Path(tmp) / "few", small)
+        many = write_suites(Path(tmp) / "many", big)
+        for name, (suite, package) in runs.items():
+            per_test[name] = (_instructions(many[suite], big, package)
+                              - _instructions(few[suite], small, package)) / (big - small)
+            print(f"  {name}: {per_test[name] / 1000:,.0f} k instructions per test",
+                  file=sys.stderr)
+    above = {name: value - per_test["empty"] for name, value in per_test.items()}
+    return {"tests": [small, big], "instructions_per_test": per_test, "above_empty": above,
+            "vs_stubber": {name: above[name] / above["stubber"] for name in above
+                           if name not in ("empty", "stubber")}}
+
+
+def print_instructions(figures: dict[str, Any]) -> None:
+    print("instructions per test (valgrind cachegrind; suites of 120 and 20 tests, "
+          "difference / 100), above the empty suite's")
+    print(f"{'suite':<22} {'k instr':>10} {'above':>8} {'/stubber':>9}")
+    for name, value in figures["instructions_per_test"].items():
+        ratio = figures["vs_stubber"].get(name, 1.0 if name == "stubber" else None)
+        print(f"{name:<22} {value / 1000:>10,.0f} {figures['above_empty'][name] / 1000:>8,.0f} "
+              f"{'-' if ratio is None else f'{ratio:.2f}':>9}")
+
+
 def print_table(figures: dict[str, Any]) -> None:
     print(f"per-test cost: {figures['tests']} tests per suite, {figures['rounds']} interleaved "
           f"rounds, median CPU time of each pytest subprocess, empty suite subtracted")
@@ -200,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variant", action="append", default=[], metavar="LABEL=DIR",
                         help="also time the fixture suite with the pytest_lambda_stub package "
                              "found in DIR (e.g. an older version, for what a change bought)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions (valgrind cachegrind) instead of CPU time")
     parser.add_argument("--profile", choices=SUITES, default=None,
                         help="write a cProfile of one suite's run (pertest-<suite>.prof)")
     args = parser.parse_args(argv)
@@ -210,6 +264,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     variants = dict((label, Path(path).resolve()) for label, _, path in
                     (item.partition("=") for item in args.variant))
+    if args.instructions:
+        counted = measure_instructions(variants)
+        print_instructions(counted)
+        if args.json is not None:
+            args.json.write_text(json.dumps(counted, indent=2) + "\n")
+        return 0
     figures = measure(tests, rounds, variants=variants)
     print_table(figures)
     for name, ratio in figures["vs_stubber"].items():

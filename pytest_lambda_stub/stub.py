@@ -374,12 +374,16 @@ class LambdaStub:
         """What strict mode reports: undeclared functions called (by any operation, unless
         :meth:`expect_missing`), calls in another region or account than a function's,
         operations refused as not emulated, events left queued; then what to do about it."""
-        if not self._service.options.strict:
-            return []
-        found: list[str] = []
-        declared = sorted(self._service.functions)
-        undeclared = sorted(self.undeclared_calls.items())
         service = self._service
+        if not service.options.strict:
+            return []
+        with service.lock:  # the common case, at every stop: nothing to report
+            if not (left or service.undeclared or service.undeclared_api
+                    or service.wrong_region or service.not_emulated):
+                return []
+        found: list[str] = []
+        declared = sorted(service.functions)
+        undeclared = sorted(self.undeclared_calls.items())
         missing = service.missing
         undeclared = [(name, count) for name, count in undeclared if name not in missing]
         with service.lock:

@@ -113,6 +113,19 @@ class _LambdaLogHandler(logging.Handler):
         )
 
 
+def _live_handlers() -> list[Any]:
+    """Every logging handler alive: ``logging`` keeps a weak reference to each one made (a
+    handful), cheaper to read than every logger (botocore alone makes about 60); the loggers'
+    handlers when that list is not there."""
+    refs = getattr(logging, "_handlerList", None)
+    if isinstance(refs, list):
+        found = [ref() for ref in list(refs)]
+        return [handler for handler in found if handler is not None]
+    return [handler for logger in (logging.getLogger(),
+                                   *logging.Logger.manager.loggerDict.values())
+            for handler in getattr(logger, "handlers", ())]
+
+
 def install() -> None:
     """Start routing output (reference counted: every active stub calls it once)."""
     global _install_count, _log_handler
@@ -121,18 +134,13 @@ def install() -> None:
         if _install_count > 1:
             return
         streams = [sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__]
-        loggers = [logging.getLogger(), *(
-            obj for obj in logging.Logger.manager.loggerDict.values()
-            if isinstance(obj, logging.Logger)
-        )]
-        for logger in loggers:
-            for handler in logger.handlers:
-                # Console streams only (the real stdio or a capture file standing in for it),
-                # not in-memory ones such as pytest's own log capture.
-                stream = getattr(handler, "stream", None)
-                if isinstance(stream, io.TextIOWrapper) and not isinstance(
-                        handler, logging.FileHandler):
-                    streams.append(stream)
+        for handler in _live_handlers():
+            # Console streams only (the real stdio or a capture file standing in for it),
+            # not in-memory ones such as pytest's own log capture.
+            stream = getattr(handler, "stream", None)
+            if isinstance(stream, io.TextIOWrapper) and not isinstance(
+                    handler, logging.FileHandler):
+                streams.append(stream)
         for stream in streams:
             _patch_stream(stream)
         _log_handler = _LambdaLogHandler(logging.NOTSET)

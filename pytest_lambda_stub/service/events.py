@@ -102,7 +102,17 @@ class EventQueue:
         self._parked: list[PendingEvent] = []
         self._thread: threading.Thread | None = None
         self._stopping = False
-        self.random = random.Random(service.options.seed)
+        self._seed = service.options.seed
+        self._random: random.Random | None = None  # made at its first draw
+
+    @property
+    def random(self) -> random.Random:
+        """``duplicate_delivery``'s draws, seeded at the last ``clear()``; made when first
+        drawn from (seeding a generator costs more than most tests' invokes)."""
+        generator = self._random
+        if generator is None:
+            generator = self._random = random.Random(self._seed)
+        return generator
 
     # -- submission ----------------------------------------------------------------------
 
@@ -247,7 +257,8 @@ class EventQueue:
         with self._cond:
             self._heap.clear()
             self._parked.clear()
-            self.random = random.Random(self.service.options.seed)
+            self._seed = self.service.options.seed
+            self._random = None
 
     # -- one event's life --------------------------------------------------------------------
 
