@@ -106,7 +106,8 @@ def _validate(name: str, value: Any) -> Any:
         if isinstance(value, Iterable) and all(isinstance(v, str) for v in value):
             return frozenset(value)
         raise OptionError(
-            f"lambda_stub option 'passthrough' must be True, False or function names, not {value!r}"
+            f"lambda_stub option 'passthrough' must be True, False, or names of functions or "
+            f"Lambda operations ('CreateFunction' or 'create_function'), not {value!r}"
         )
     if name == "account_id":
         if not (isinstance(value, str) and len(value) == 12 and value.isdigit()):

@@ -183,6 +183,9 @@ def test_constructor_and_decorator_arguments_are_validated_the_same_way() -> Non
         stub_lambda(regoin="eu-west-1")
     with pytest.raises(OptionError, match="must be True or False, not 'no'"):
         stub_lambda(strict="no")
+    with pytest.raises(OptionError, match=r"'passthrough' must be True, False, or names of "
+                                          r"functions or Lambda operations .*not 3"):
+        stub_lambda(passthrough=3)
 
 
 def test_lambda_stub_module_is_shared_by_a_modules_tests(pytester: pytest.Pytester) -> None:
