@@ -430,3 +430,29 @@ def test_a_stream_sink_gets_headers_then_each_chunk_off_the_main_thread(
     assert answer.complete is not None and answer.complete["ErrorCode"] == "Unhandled"
     assert seen[0] == ("begin", answer.headers)
     assert seen[1:] == [("ran",), ("chunk", b"a", False), ("chunk", b"b", False)]
+
+
+def test_a_request_sent_once_the_stream_has_begun_is_recorded_after_it() -> None:
+    """The client has the stream's headers before its run starts, and may send its next request
+    at once (on another connection): records stay in the order the requests arrived."""
+    from pytest_lambda_stub import stub_lambda
+    from pytest_lambda_stub.interception import dispatch
+
+    def gen(event: Any, context: Any) -> Iterator[bytes]:
+        yield b"a"
+
+    with stub_lambda(strict=False) as stub:
+        stub.add_function("gen", gen)
+        stub.add_function("other", lambda event, context: "other")
+
+        class Sink:
+            def begin(self, headers: Any) -> None:
+                # The next request, answered before the stream's run starts.
+                assert client().invoke(FunctionName="other")["StatusCode"] == 200
+
+            def chunk(self, data: bytes) -> None:
+                pass
+
+        dispatch.answer(stub._service, "InvokeWithResponseStream", "POST",
+                        stream_path("gen"), {}, b"{}", "us-east-1", None, stream=Sink())
+    assert [r.function_name for r in stub.invocations] == ["gen", "other"]

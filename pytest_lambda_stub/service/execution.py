@@ -53,6 +53,7 @@ class Call:
     read_timeout: float | None = None  # the calling client's, for synchronous calls
     log_type: str | None = None  # the request's LogType
     trace_header: str | None = None  # the request's X-Amzn-Trace-Id (a caller on Lambda)
+    arrival: int | None = None  # taken early when the answer starts before the run
     source: str = dataclasses.field(default_factory=request_source.current)  # the request's path
     on_chunk: Callable[[bytes], None] | None = None  # streamed chunks, as they are yielded
 
@@ -141,7 +142,7 @@ def release_concurrency(service: LambdaService, function: FakeFunction) -> None:
 
 def run(service: LambdaService, call: Call) -> tuple[RunOutcome, Invocation]:
     """Run the handler (concurrency already acquired by the caller) and record it."""
-    arrival = next_arrival()
+    arrival = call.arrival if call.arrival is not None else next_arrival()
     function = call.function
     started_at = datetime.datetime.fromtimestamp(service.clock.now(), datetime.timezone.utc)
     arn_region = function.region or call.region

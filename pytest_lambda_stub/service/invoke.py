@@ -19,7 +19,7 @@ from .names import (
     validation_message,
     validation_messages,
 )
-from .state import LambdaService, new_request_id
+from .state import LambdaService, new_request_id, next_arrival
 from .wire import Answer, Request
 
 INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
@@ -164,6 +164,8 @@ def _handle(service: LambdaService, request: Request, request_id: str,
                 qualifier=qualifier, function=function)
     if call.streaming and request.stream is not None:
         # Answered as it comes: the status and headers now, each chunk as the handler yields it.
+        # The client may send its next request before this run starts: this one arrived first.
+        call.arrival = next_arrival()
         request.stream.begin(_stream_headers(request_id, version))
         call.on_chunk = request.stream.chunk
     try:
