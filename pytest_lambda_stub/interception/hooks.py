@@ -156,10 +156,6 @@ def current() -> LambdaService | None:
     return active[-1] if active else None
 
 
-def is_active(service: LambdaService) -> bool:
-    return service in _active
-
-
 def activate(service: LambdaService) -> None:
     global _generation
     service.name_limits = limits.from_model()

@@ -49,10 +49,6 @@ class Patch:
             attr = getattr(attr, "__wrapped__", None)
         return False
 
-    def outermost(self) -> bool:
-        attr = self.owner.__dict__.get(self.name)
-        return isinstance(attr, wrapt.FunctionWrapper) and attr._self_wrapper is self.wrapper
-
     def ensure(self) -> None:
         current = self.owner.__dict__.get(self.name)
         if current is None or self.present():

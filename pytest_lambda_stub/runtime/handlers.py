@@ -52,10 +52,6 @@ class HandlerRef:
         self.variables: Any = None  # the current execution environment's variables
 
     @property
-    def loaded(self) -> bool:
-        return self._resolved is not None
-
-    @property
     def setting(self) -> str:
         """The Handler setting (``_HANDLER``): the path, or where the callable is defined."""
         spec = self.spec
