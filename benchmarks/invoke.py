@@ -59,26 +59,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# Environment first: no real credentials, no instance-metadata look-ups, no config files.
-for _name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-              "AWS_DEFAULT_REGION", "AWS_REGION"):
-    os.environ.pop(_name, None)
-os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
-os.environ["AWS_CONFIG_FILE"] = os.devnull
-os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+from offline import ROOT  # first: the environment, before botocore is imported
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# isort: split
 
-import boto3  # noqa: E402
-import botocore  # noqa: E402
-from botocore.awsrequest import AWSResponse  # noqa: E402
-from botocore.response import StreamingBody  # noqa: E402
-from botocore.stub import Stubber  # noqa: E402
+import boto3
+import botocore
+from botocore.awsrequest import AWSResponse
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
 
-from benchmarks import pertest  # noqa: E402
-from pytest_lambda_stub import LambdaStub, stub_lambda  # noqa: E402
+from benchmarks import pertest
+from pytest_lambda_stub import LambdaStub, stub_lambda
 
 REGION = "eu-west-1"
 FUNCTION = "bench"

@@ -35,20 +35,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-for _name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-              "AWS_DEFAULT_REGION", "AWS_REGION"):
-    os.environ.pop(_name, None)
-os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
-os.environ["AWS_CONFIG_FILE"] = os.devnull
-os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+from offline import ROOT  # first: the environment, before botocore is imported
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# isort: split
 
-import boto3  # noqa: E402
+import boto3
 
-from pytest_lambda_stub import LambdaStub  # noqa: E402
+from pytest_lambda_stub import LambdaStub
 
 REGION = "eu-west-1"
 CHILD_ENV = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "fake-secret",
