@@ -123,13 +123,11 @@ class FakeFunction(AssertionsMixin):
                 problem = arn_problem(target, dead_letter=label == "dead_letter")
                 if problem is not None:
                     raise ValueError(f"{where}: {label}: {problem}")
-            elif isinstance(target, str) and label != "dead_letter" \
-                    and try_parse_function_name(target) is None:
+            elif isinstance(target, str) and label == "dead_letter":
+                raise ValueError(f"{where}: dead_letter must be an SQS queue or SNS topic ARN "
+                                 f"(or a callable), not {target!r}")
+            elif isinstance(target, str) and try_parse_function_name(target) is None:
                 raise ValueError(f"{where}: {label}: {target!r} is not a function name")
-        if dead_letter is not None and isinstance(dead_letter, str) and not (
-                dead_letter.startswith("arn:") and (":sqs:" in dead_letter or ":sns:" in dead_letter)):
-            raise ValueError(f"{where}: dead_letter must be an SQS queue or SNS topic ARN "
-                             f"(or a callable), not {dead_letter!r}")
         if environment is not None:
             bad = [k for k, v in environment.items()
                    if not isinstance(k, str) or not isinstance(v, str)]
